@@ -1,0 +1,62 @@
+"""The JSON shape every endpoint answers with: {"code": 0, "message": "..."}."""
+
+import json
+from enum import IntEnum
+from http import HTTPStatus
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+
+
+class Code(IntEnum):
+    """Response codes, as the original Meiduo project numbers them."""
+
+    OK = 0
+    IMAGE_CODE_ERR = 4001
+    THROTTLED = 4002
+    MISSING_PARAM = 4003
+    USERNAME_ERR = 4004
+    PASSWORD_ERR = 4005
+    PASSWORD2_ERR = 4006
+    MOBILE_ERR = 4007
+    SMS_CODE_ERR = 4008
+    ALLOW_ERR = 4009
+    LOGIN_ERR = 4010
+    NOT_LOGGED_IN = 4101
+    PARAM_ERR = 5006
+    SERVICE_UNAVAILABLE = 5000
+
+
+def ok(message: str = "OK", **extra: Any) -> JsonResponse:
+    return JsonResponse({"code": Code.OK, "message": message, **extra})
+
+
+def error(
+    code: Code, message: str, status: int = HTTPStatus.BAD_REQUEST, **extra: Any
+) -> JsonResponse:
+    return JsonResponse({"code": int(code), "message": message, **extra}, status=status)
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """True when the client speaks JSON (a JSON body or an Accept header asking for it)."""
+    if request.content_type == "application/json":
+        return True
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+class MalformedBody(ValueError):
+    """The request body is not the JSON object it claims to be."""
+
+
+def request_data(request: HttpRequest) -> dict[str, Any]:
+    """The posted fields, whether sent as JSON or as a form."""
+    if request.content_type != "application/json":
+        return request.POST.dict()
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedBody("请求数据不是有效的JSON") from exc
+    if not isinstance(data, dict):
+        raise MalformedBody("请求数据应为JSON对象")
+    return data

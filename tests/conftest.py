@@ -1,0 +1,150 @@
+"""Shared fixtures: the real Redis, a real Celery worker, the fake SMS vendor."""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django_redis import get_redis_connection
+
+from tests.fake_yuntongxun import FakeYuntongxun
+from verifications import constants as vc
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VENDOR = {"account_sid": "8aaf0708test0sid", "auth_token": "t0ken-never-logged", "app_id": "app42"}
+OUR_KEYS = ("img_*", "sms_*", "send_flag_*", "session:*", "cache:*")
+
+
+@pytest.fixture
+def redis_conn():
+    return get_redis_connection("verify_code")
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis(redis_conn) -> Iterator[None]:
+    """Each test starts without our keys; the broker's keys (same server) are left alone."""
+    for pattern in OUR_KEYS:
+        for key in redis_conn.scan_iter(match=pattern, count=500):
+            redis_conn.delete(key)
+    yield
+
+
+@pytest.fixture
+def client() -> Client:
+    # CSRF is enforced as in production; tests send the token like the pages do.
+    return Client(enforce_csrf_checks=True)
+
+
+def csrf_token(client: Client) -> str:
+    return client.get("/csrf_token/").json()["csrf_token"]
+
+
+@pytest.fixture(scope="session")
+def fake_vendor() -> Iterator[FakeYuntongxun]:
+    with FakeYuntongxun(**VENDOR) as vendor:
+        yield vendor
+
+
+class WorkerProcess:
+    """`celery -A celery_tasks.main worker`, as an operator starts it, in a subprocess."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.lines: list[str] = []
+        self.ready = threading.Event()
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self, timeout: float = 30) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "celery_tasks.main",
+                "worker",
+                "-l",
+                "info",
+                "-P",
+                "solo",
+                "--without-mingle",
+                "--without-gossip",
+                "--purge",
+                "-n",
+                f"test-{uuid.uuid4().hex[:8]}@%h",
+            ],
+            cwd=BASE_DIR,
+            env=self.env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+        if not self.ready.wait(timeout):
+            self.stop()
+            raise RuntimeError("worker did not start:\n" + "".join(self.lines[-30:]))
+
+    def _read(self) -> None:
+        assert self.process and self.process.stdout
+        for line in self.process.stdout:
+            self.lines.append(line)
+            if " ready." in line:
+                self.ready.set()
+
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(fake_vendor: FakeYuntongxun) -> Iterator[WorkerProcess]:
+    env = dict(os.environ)
+    env.update(
+        SMS_BACKEND="yuntongxun",
+        YUNTONGXUN_ACCOUNT_SID=VENDOR["account_sid"],
+        YUNTONGXUN_AUTH_TOKEN=VENDOR["auth_token"],
+        YUNTONGXUN_APP_ID=VENDOR["app_id"],
+        YUNTONGXUN_BASE_URL=fake_vendor.base_url,
+        YUNTONGXUN_TIMEOUT="2",
+    )
+    worker = WorkerProcess(env)
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+def sms_sent_to(vendor: FakeYuntongxun, mobile: str, timeout: float = 10.0) -> list[dict]:
+    """The messages the vendor accepted for `mobile`, waiting for at least one."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [m for m in vendor.messages if m["to"] == mobile]
+        if found:
+            return found
+        time.sleep(0.05)
+    return []
+
+
+def unique_mobile() -> str:
+    """A mobile no other test (or earlier run) uses, so vendor records never mix."""
+    return "139" + f"{uuid.uuid4().int % 10**8:08d}"
+
+
+def image_code_for(client: Client, redis_conn) -> tuple[str, str]:
+    """Fetch a captcha like a browser and read its answer from Redis like a test can."""
+    image_code_id = str(uuid.uuid4())
+    response = client.get(f"/image_codes/{image_code_id}/")
+    assert response.status_code == 200
+    return image_code_id, redis_conn.get(vc.image_code_key(image_code_id)).decode()

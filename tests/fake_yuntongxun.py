@@ -1,0 +1,383 @@
+"""A fake Yuntongxun (容联云通讯) template-SMS server for tests and local demos.
+
+It speaks the vendor's REST protocol on 127.0.0.1 and checks a request the way
+the vendor documents it. It deliberately does NOT import our client: it works
+the signature out from the protocol on its own, so a client that signs wrongly
+fails here.
+
+Replies use the vendor's statusCodes. Codes used, from the vendor's error list:
+
+    000000  success
+    111101  Authorization header missing
+    111102  Authorization header is not valid base64
+    111103  decoded Authorization is not "sid:timestamp"
+    111104  decoded Authorization has an empty account sid
+    111105  decoded Authorization has an empty timestamp
+    111106  timestamp expired (here: more than 5 minutes away from Beijing now)
+    111107  account sid in Authorization differs from the one in the URL
+    111108  sig query parameter missing
+    111109  sig check failed
+    111113  timestamp not in yyyyMMddHHmmss format
+    111141  main account does not exist (unknown sid in the URL)
+    111169  appId empty
+    111181  application does not exist (unknown appId)
+    112306  "to" empty
+    112307  templateId empty
+    112308  datas empty
+    160030  request body empty
+    160031  parameter parsing failed (bad JSON, not an object)
+    160042  mobile number format wrong
+    160052  template variables malformed (datas not a list of strings)
+    160057  templateId must be numeric
+
+Plausible codes where the vendor documents none: a wrong Content-Type or an
+Accept that rules out JSON also get 160031 (the vendor would not parse the body
+as JSON either). A path that is not the TemplateSMS endpoint gets HTTP 404.
+
+Standalone, for an operator demo (prints each accepted SMS):
+
+    python -m tests.fake_yuntongxun --port 8883 --sid SID --token TOKEN --app-id APPID
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+from zoneinfo import ZoneInfo
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+_PATH = re.compile(r"^/2013-12-26/Accounts/(?P<sid>[^/]+)/SMS/TemplateSMS$")
+_TIMESTAMP = re.compile(r"^\d{14}$")
+_MOBILE = re.compile(r"^1\d{10}$")
+
+
+class _Reject(Exception):
+    """A vendor-style refusal: HTTP status, statusCode, statusMsg."""
+
+    def __init__(self, status_code: str, status_msg: str, http_status: int = 200) -> None:
+        super().__init__(status_code, status_msg)
+        self.status_code = status_code
+        self.status_msg = status_msg
+        self.http_status = http_status
+
+
+class FakeYuntongxun:
+    """In-process fake of the vendor. Use as a context manager or start()/stop()."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        app_id: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        on_message: Callable[[dict], None] | None = None,
+    ) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.app_id = app_id
+        self._host = host
+        self._port = port
+        self._on_message = on_message
+        self._cond = threading.Condition()
+        self._messages: list[dict] = []
+        self._forced: deque[tuple[int, str | None, str]] = deque()
+        self._delay = 0.0
+        self._stopping = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> FakeYuntongxun:
+        handler = type("_BoundHandler", (_Handler,), {"fake": self})
+        self._server = _QuietServer((self._host, self._port), handler)
+        self._stopping.clear()
+        # A short poll interval keeps stop() (hence every test's teardown) quick.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-yuntongxun",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # wakes handlers sleeping in a delay
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> FakeYuntongxun:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("FakeYuntongxun is not started")
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    # --- what tests look at ----------------------------------------------------------
+
+    @property
+    def messages(self) -> list[dict]:
+        """Accepted messages so far (a copy): {to, datas, templateId, appId}."""
+        with self._cond:
+            return list(self._messages)
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[dict]:
+        """Block until at least `count` messages were accepted; TimeoutError otherwise."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: len(self._messages) >= count, timeout=timeout):
+                raise TimeoutError(
+                    f"expected {count} SMS within {timeout}s, got {len(self._messages)}"
+                )
+            return list(self._messages)
+
+    # --- knobs -----------------------------------------------------------------------
+
+    def force_status(self, status_code: str, status_msg: str = "forced by test") -> None:
+        """The next valid request gets this statusCode (HTTP 200) and is not recorded."""
+        with self._cond:
+            self._forced.append((200, status_code, status_msg))
+
+    def force_http_error(self, http_status: int = 500, body: str = "Internal Server Error") -> None:
+        """The next request, valid or not, gets this bare HTTP error (a broken gateway)."""
+        with self._cond:
+            self._forced.append((http_status, None, body))
+
+    def set_delay(self, seconds: float) -> None:
+        """Every reply waits this long (0 turns it off); the message is recorded first,
+        as with the real vendor, where a reply lost to a timeout may still be an SMS sent."""
+        with self._cond:
+            self._delay = seconds
+
+    def reset(self) -> None:
+        with self._cond:
+            self._messages.clear()
+            self._forced.clear()
+            self._delay = 0.0
+
+    # --- used by the handler ---------------------------------------------------------
+
+    def _pop_forced(self, http_error: bool) -> tuple[int, str | None, str] | None:
+        with self._cond:
+            if self._forced and (self._forced[0][1] is None) == http_error:
+                return self._forced.popleft()
+            return None
+
+    def _record(self, message: dict) -> None:
+        with self._cond:
+            self._messages.append(message)
+            self._cond.notify_all()
+        if self._on_message is not None:
+            self._on_message(message)
+
+    def _wait_delay(self) -> None:
+        with self._cond:
+            delay = self._delay
+        if delay > 0:
+            self._stopping.wait(delay)
+
+    def check(self, path: str, headers: Any, body: bytes) -> dict:
+        """Validate one request; return the accepted message or raise _Reject."""
+        url = urlsplit(path)
+        match = _PATH.match(url.path)
+        if match is None:
+            raise _Reject("111100", "unknown resource", http_status=404)
+        url_sid = unquote(match["sid"])
+        if url_sid != self.account_sid:
+            raise _Reject("111141", "main account does not exist")
+
+        timestamp = self._check_authorization(headers.get("Authorization"), url_sid)
+        self._check_sig(parse_qs(url.query).get("sig", [""])[0], timestamp)
+        return self._check_body(headers, body)
+
+    def _check_authorization(self, value: str | None, url_sid: str) -> str:
+        if not value:
+            raise _Reject("111101", "Authorization header is empty")
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise _Reject("111102", "Authorization is not valid base64") from None
+        sid, sep, timestamp = decoded.partition(":")
+        if not sep:
+            raise _Reject("111103", "decoded Authorization is not sid:timestamp")
+        if not sid:
+            raise _Reject("111104", "decoded Authorization has no account sid")
+        if not timestamp:
+            raise _Reject("111105", "decoded Authorization has no timestamp")
+        if sid != url_sid:
+            raise _Reject("111107", "account sid in Authorization differs from the URL")
+        if not _TIMESTAMP.match(timestamp):
+            raise _Reject("111113", "timestamp format is wrong, expected yyyyMMddHHmmss")
+        try:
+            sent_at = datetime.strptime(timestamp, "%Y%m%d%H%M%S").replace(tzinfo=BEIJING)
+        except ValueError:
+            raise _Reject("111113", "timestamp is not a real date") from None
+        if abs(datetime.now(tz=BEIJING) - sent_at) > MAX_CLOCK_SKEW:
+            raise _Reject("111106", "timestamp expired")
+        return timestamp
+
+    def _check_sig(self, sig: str, timestamp: str) -> None:
+        if not sig:
+            raise _Reject("111108", "sig is empty")
+        # Worked out here from the protocol, never with the client's helper.
+        raw = (self.account_sid + self.auth_token + timestamp).encode("utf-8")
+        expected = hashlib.md5(raw, usedforsecurity=False).hexdigest().upper()
+        if not hmac.compare_digest(sig.encode("utf-8"), expected.encode("ascii")):
+            raise _Reject("111109", "sig check failed")
+
+    def _check_body(self, headers: Any, body: bytes) -> dict:
+        content_type = (headers.get("Content-Type") or "").replace(" ", "").lower()
+        if content_type not in ("application/json", "application/json;charset=utf-8"):
+            raise _Reject("160031", "Content-Type must be application/json;charset=utf-8")
+        accept = (headers.get("Accept") or "").lower()
+        if "application/json" not in accept:
+            raise _Reject("160031", "this fake only answers Accept: application/json")
+        if not body:
+            raise _Reject("160030", "request body is empty")
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise _Reject("160031", "request body is not JSON") from None
+        if not isinstance(data, dict):
+            raise _Reject("160031", "request body is not a JSON object")
+
+        app_id = data.get("appId")
+        if not app_id:
+            raise _Reject("111169", "appId is empty")
+        if app_id != self.app_id:
+            raise _Reject("111181", "application does not exist")
+        to = data.get("to")
+        if not to:
+            raise _Reject("112306", "to is empty")
+        if not isinstance(to, str) or not all(_MOBILE.match(m) for m in to.split(",")):
+            raise _Reject("160042", "mobile number format is wrong")
+        template_id = data.get("templateId")
+        if not template_id:
+            raise _Reject("112307", "templateId is empty")
+        if not isinstance(template_id, str) or not template_id.isdigit():
+            raise _Reject("160057", "templateId must be a numeric string")
+        datas = data.get("datas")
+        if not datas:
+            raise _Reject("112308", "datas is empty")
+        if not isinstance(datas, list) or not all(isinstance(d, str) for d in datas):
+            raise _Reject("160052", "datas must be a list of strings")
+        return {"to": to, "datas": datas, "templateId": template_id, "appId": app_id}
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (timeout test) makes our late write fail; that's expected.
+        pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeYuntongxun
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+
+        forced = self.fake._pop_forced(http_error=True)
+        if forced is not None:
+            self._send(forced[0], forced[2].encode("utf-8"), "text/plain; charset=utf-8")
+            return
+        try:
+            message = self.fake.check(self.path, self.headers, body)
+        except _Reject as reject:
+            self._reply(reject.http_status, reject.status_code, reject.status_msg)
+            return
+        forced = self.fake._pop_forced(http_error=False)
+        if forced is not None:
+            self._reply(200, forced[1] or "", forced[2])
+            return
+        self.fake._record(message)
+        self.fake._wait_delay()
+        now = datetime.now(tz=BEIJING).strftime("%Y%m%d%H%M%S")
+        reply = {
+            "statusCode": "000000",
+            "templateSMS": {"smsMessageSid": uuid.uuid4().hex, "dateCreated": now},
+        }
+        self._send(200, json.dumps(reply).encode("utf-8"), "application/json;charset=utf-8")
+
+    def _reply(self, http_status: int, status_code: str, status_msg: str) -> None:
+        self.fake._wait_delay()
+        payload = {"statusCode": status_code, "statusMsg": status_msg}
+        self._send(
+            http_status,
+            json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+            "application/json;charset=utf-8",
+        )
+
+    def _send(self, http_status: int, body: bytes, content_type: str) -> None:
+        self.send_response(http_status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # Silent: access lines would carry the sig; messages are printed via on_message.
+        pass
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Fake Yuntongxun SMS server (local only).")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8883)
+    parser.add_argument("--sid", required=True, help="account sid the client must use")
+    parser.add_argument("--token", required=True, help="auth token the client must sign with")
+    parser.add_argument("--app-id", required=True, help="app id the client must send")
+    args = parser.parse_args(argv)
+
+    def show(message: dict) -> None:
+        print(
+            f"SMS to={message['to']} template={message['templateId']} "
+            f"datas={json.dumps(message['datas'], ensure_ascii=False)}",
+            flush=True,
+        )
+
+    fake = FakeYuntongxun(args.sid, args.token, args.app_id, args.host, args.port, show)
+    fake.start()
+    print(f"Fake Yuntongxun listening on {fake.base_url} (Ctrl-C to stop)", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()

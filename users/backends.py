@@ -1,0 +1,44 @@
+"""Log in with a username or a mobile number."""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.http import HttpRequest
+
+from users.constants import MOBILE_RE
+
+UserModel = get_user_model()
+
+
+def get_user_by_account(account: str) -> Any | None:
+    """The user whose mobile (for a mobile-shaped account) or username is `account`.
+
+    Registration refuses mobile-shaped usernames, so one account never matches two users.
+    """
+    if MOBILE_RE.fullmatch(account):
+        user = UserModel._default_manager.filter(mobile=account).first()
+        if user is not None:
+            return user
+    return UserModel._default_manager.filter(username=account).first()
+
+
+class UsernameMobileAuthBackend(ModelBackend):
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> Any | None:
+        if username is None or password is None:
+            return None
+        user = get_user_by_account(username)
+        if user is None:
+            # Hash anyway, as ModelBackend does, so the reply time does not tell
+            # whether the account exists.
+            UserModel().set_password(password)
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None

@@ -1,0 +1,141 @@
+import uuid
+from http import HTTPStatus
+
+from django.conf import settings
+from django.contrib.auth import login, logout
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+
+from meiduo_mall import api
+from users import services
+from users.constants import MOBILE_RE, USERNAME_COOKIE, USERNAME_COOKIE_AGE, USERNAME_RE
+from users.services import Refused
+
+
+def remember_username(response: HttpResponse, username: str) -> HttpResponse:
+    """For display only (the notes' home page reads it); never trusted for identity."""
+    response.set_cookie(
+        USERNAME_COOKIE,
+        username,
+        max_age=USERNAME_COOKIE_AGE,
+        samesite="Lax",
+        secure=settings.SECURE_COOKIES,
+    )
+    return response
+
+
+def safe_next(request: HttpRequest, default: str = "/") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+class CsrfTokenView(View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return api.ok(csrf_token=get_token(request))
+
+
+class RegisterView(View):
+    template_name = "users/register.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, self.template_name, {"image_code_id": uuid.uuid4()})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        as_json = api.wants_json(request)
+        try:
+            data = api.request_data(request)
+            user = services.register(data)
+        except api.MalformedBody as exc:
+            return api.error(api.Code.PARAM_ERR, str(exc))
+        except Refused as refusal:
+            if as_json:
+                return api.error(refusal.code, refusal.message, field=refusal.field)
+            context = {
+                "errmsg": refusal.message,
+                "field": refusal.field,
+                "form": {k: v for k, v in data.items() if k not in {"password", "password2"}},
+                "image_code_id": uuid.uuid4(),
+            }
+            return render(request, self.template_name, context, status=HTTPStatus.BAD_REQUEST)
+
+        login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+        response = api.ok("注册成功") if as_json else redirect("contents:index")
+        return remember_username(response, user.username)
+
+
+class LoginView(View):
+    template_name = "users/login.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, self.template_name, {"next": safe_next(request, "")})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        as_json = api.wants_json(request)
+        try:
+            data = api.request_data(request)
+            user = services.authenticate_account(request, data)
+        except api.MalformedBody as exc:
+            return api.error(api.Code.PARAM_ERR, str(exc))
+        except Refused as refusal:
+            if as_json:
+                return api.error(refusal.code, refusal.message, field=refusal.field)
+            context = {
+                "account_errmsg": refusal.message,
+                "username": services.as_text(data.get("username")),
+                "next": safe_next(request, ""),
+            }
+            return render(request, self.template_name, context, status=HTTPStatus.BAD_REQUEST)
+
+        login(request, user)  # rotates the session key and the CSRF token
+        # Not remembered: the session ends with the browser; remembered: two weeks.
+        request.session.set_expiry(None if services.is_checked(data.get("remembered")) else 0)
+        response = api.ok("登录成功") if as_json else redirect(safe_next(request))
+        return remember_username(response, user.username)
+
+
+class LogoutView(View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self.post(request)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        logout(request)
+        response = redirect("contents:index")
+        response.delete_cookie(USERNAME_COOKIE, samesite="Lax")
+        return response
+
+
+class UserInfoView(View):
+    template_name = "users/info.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.is_authenticated:
+            if api.wants_json(request):
+                return api.error(
+                    api.Code.NOT_LOGGED_IN, "用户未登录", status=HTTPStatus.UNAUTHORIZED
+                )
+            return redirect(f"{settings.LOGIN_URL}?next={request.path}")
+        info = {"username": request.user.username, "mobile": request.user.mobile}
+        if api.wants_json(request):
+            return api.ok(**info)
+        return render(request, self.template_name, info)
+
+
+class UsernameCountView(View):
+    def get(self, request: HttpRequest, username: str) -> HttpResponse:
+        if not USERNAME_RE.fullmatch(username):
+            return api.error(api.Code.USERNAME_ERR, "请输入5-20个字符的用户名（字母、数字、_或-）")
+        return api.ok(count=int(services.username_taken(username)))
+
+
+class MobileCountView(View):
+    def get(self, request: HttpRequest, mobile: str) -> HttpResponse:
+        if not MOBILE_RE.fullmatch(mobile):
+            return api.error(api.Code.MOBILE_ERR, "请输入正确的手机号码")
+        return api.ok(count=int(services.mobile_taken(mobile)))
