@@ -6,6 +6,7 @@ from http import HTTPStatus
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
+from django.views import View
 
 
 class Code(IntEnum):
@@ -37,8 +38,17 @@ def error(
     return JsonResponse({"code": int(code), "message": message, **extra}, status=status)
 
 
+class ApiView(View):
+    """An endpoint that answers only JSON, even for its errors."""
+
+    json_only = True
+
+
 def wants_json(request: HttpRequest) -> bool:
-    """True when the client speaks JSON (a JSON body or an Accept header asking for it)."""
+    """True for JSON-only endpoints and clients that speak JSON (body or Accept header)."""
+    view_class = getattr(getattr(request, "resolver_match", None), "func", None)
+    if getattr(getattr(view_class, "view_class", None), "json_only", False):
+        return True
     if request.content_type == "application/json":
         return True
     accept = request.headers.get("Accept", "")

@@ -26,7 +26,7 @@ UNAVAILABLE_MESSAGE = "服务暂时不可用，请稍后再试"
 
 def service_unavailable(request: HttpRequest, exc: BaseException) -> HttpResponse:
     logger.error("service unavailable on %s %s: %r", request.method, request.path, exc)
-    if api.wants_json(request) or request.method != "GET":
+    if api.wants_json(request):
         return api.error(
             api.Code.SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, status=HTTPStatus.SERVICE_UNAVAILABLE
         )
@@ -53,7 +53,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     exc = sys.exc_info()[1]
     if isinstance(exc, SERVICE_ERRORS):
         return service_unavailable(request, exc)
-    if api.wants_json(request) or request.method != "GET":
+    if api.wants_json(request):
         return api.error(
             api.Code.SERVICE_UNAVAILABLE, "服务器内部错误", status=HTTPStatus.INTERNAL_SERVER_ERROR
         )

@@ -54,8 +54,9 @@ def fake_vendor() -> Iterator[FakeYuntongxun]:
 class WorkerProcess:
     """`celery -A celery_tasks.main worker`, as an operator starts it, in a subprocess."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], queue: str = "celery") -> None:
         self.env = env
+        self.queue = queue
         self.lines: list[str] = []
         self.ready = threading.Event()
         self.process: subprocess.Popen[str] | None = None
@@ -76,6 +77,8 @@ class WorkerProcess:
                 "--without-mingle",
                 "--without-gossip",
                 "--purge",
+                "-Q",
+                self.queue,
                 "-n",
                 f"test-{uuid.uuid4().hex[:8]}@%h",
             ],
@@ -109,18 +112,23 @@ class WorkerProcess:
                 self.process.kill()
 
 
-@pytest.fixture(scope="session")
-def celery_worker(fake_vendor: FakeYuntongxun) -> Iterator[WorkerProcess]:
+def worker_env(vendor: FakeYuntongxun) -> dict[str, str]:
+    """The environment an operator gives the worker, pointed at our fake vendor."""
     env = dict(os.environ)
     env.update(
         SMS_BACKEND="yuntongxun",
         YUNTONGXUN_ACCOUNT_SID=VENDOR["account_sid"],
         YUNTONGXUN_AUTH_TOKEN=VENDOR["auth_token"],
         YUNTONGXUN_APP_ID=VENDOR["app_id"],
-        YUNTONGXUN_BASE_URL=fake_vendor.base_url,
+        YUNTONGXUN_BASE_URL=vendor.base_url,
         YUNTONGXUN_TIMEOUT="2",
     )
-    worker = WorkerProcess(env)
+    return env
+
+
+@pytest.fixture(scope="session")
+def celery_worker(fake_vendor: FakeYuntongxun) -> Iterator[WorkerProcess]:
+    worker = WorkerProcess(worker_env(fake_vendor))
     worker.start()
     yield worker
     worker.stop()

@@ -36,7 +36,7 @@ def safe_next(request: HttpRequest, default: str = "/") -> str:
     return default
 
 
-class CsrfTokenView(View):
+class CsrfTokenView(api.ApiView):
     def get(self, request: HttpRequest) -> HttpResponse:
         return api.ok(csrf_token=get_token(request))
 
@@ -127,14 +127,14 @@ class UserInfoView(View):
         return render(request, self.template_name, info)
 
 
-class UsernameCountView(View):
+class UsernameCountView(api.ApiView):
     def get(self, request: HttpRequest, username: str) -> HttpResponse:
         if not USERNAME_RE.fullmatch(username):
             return api.error(api.Code.USERNAME_ERR, "请输入5-20个字符的用户名（字母、数字、_或-）")
         return api.ok(count=int(services.username_taken(username)))
 
 
-class MobileCountView(View):
+class MobileCountView(api.ApiView):
     def get(self, request: HttpRequest, mobile: str) -> HttpResponse:
         if not MOBILE_RE.fullmatch(mobile):
             return api.error(api.Code.MOBILE_ERR, "请输入正确的手机号码")

@@ -3,7 +3,6 @@ import re
 from http import HTTPStatus
 
 from django.http import HttpRequest, HttpResponse
-from django.views import View
 from kombu.exceptions import OperationalError as BrokerError
 
 from celery_tasks.sms.tasks import ccp_send_sms_code
@@ -35,7 +34,7 @@ _SMS_REFUSALS = {
 }
 
 
-class ImageCodeView(View):
+class ImageCodeView(api.ApiView):
     def get(self, request: HttpRequest, uuid: str) -> HttpResponse:
         if not UUID_RE.fullmatch(uuid):
             return api.error(api.Code.PARAM_ERR, "图形验证码标识无效")
@@ -45,7 +44,7 @@ class ImageCodeView(View):
         return response
 
 
-class SmsCodeView(View):
+class SmsCodeView(api.ApiView):
     def get(self, request: HttpRequest, mobile: str) -> HttpResponse:
         image_code = request.GET.get("image_code", "").strip()
         image_code_id = request.GET.get("image_code_id", "").strip()

@@ -1,0 +1,134 @@
+"""A failure of Redis, the database or the broker gets a clear answer and loses nothing."""
+
+import uuid
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connections
+from django.db.utils import load_backend
+
+from celery_tasks.main import celery_app
+from meiduo_mall.embedded import free_port
+from tests.conftest import csrf_token, image_code_for, unique_mobile
+from tests.users.conftest import PASSWORD
+
+UNAVAILABLE = {"code": 5000, "message": "服务暂时不可用，请稍后再试"}
+
+
+def kill_redis(settings) -> None:
+    """Point every Redis client at a port where nothing listens."""
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    settings.CACHES = {
+        alias: {**config, "LOCATION": dead} for alias, config in settings.CACHES.items()
+    }
+
+
+@pytest.fixture
+def redis_down(settings):
+    kill_redis(settings)
+
+
+@pytest.fixture
+def broker_down():
+    """The producer talks to a broker port where nothing listens."""
+    saved = celery_app.conf.broker_url
+    celery_app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    yield
+    celery_app.conf.broker_url = saved
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def database_down():
+    """Swap the default connection for one to a PostgreSQL port where nothing listens."""
+    wrapper_class = load_backend("django.db.backends.postgresql").DatabaseWrapper
+    saved = connections["default"]
+    dead = {
+        **saved.settings_dict,
+        "ENGINE": "django.db.backends.postgresql",
+        "HOST": "127.0.0.1",
+        "PORT": free_port(),
+        "NAME": "meiduo",
+        "USER": "meiduo",
+        "OPTIONS": {"connect_timeout": 2},
+    }
+    connections["default"] = wrapper_class(dead, "default")
+    yield
+    connections["default"] = saved
+
+
+def test_broker_down_answers_503_and_gives_the_mobile_its_turn_back(
+    client, redis_conn, broker_down
+):
+    mobile = unique_mobile()
+    image_code_id, answer = image_code_for(client, redis_conn)
+
+    response = client.get(
+        f"/sms_codes/{mobile}/", {"image_code": answer, "image_code_id": image_code_id}
+    )
+
+    assert response.status_code == 503
+    assert response.json() == {"code": 5000, "message": "短信服务暂时不可用，请稍后再试"}
+    assert redis_conn.get(f"sms_{mobile}") is None
+    assert redis_conn.get(f"send_flag_{mobile}") is None
+
+
+def test_redis_down_answers_503_json_for_the_captcha(client, redis_down):
+    response = client.get(f"/image_codes/{uuid.uuid4()}/")
+
+    assert response.status_code == 503
+    assert response.json() == UNAVAILABLE
+
+
+@pytest.mark.django_db
+def test_redis_down_refuses_registration_without_creating_anyone(client, settings):
+    token = csrf_token(client)
+    kill_redis(settings)
+    response = client.post(
+        "/register/",
+        {
+            "username": "shopper_02",
+            "password": PASSWORD,
+            "password2": PASSWORD,
+            "mobile": unique_mobile(),
+            "sms_code": "123456",
+            "allow": "on",
+            "csrfmiddlewaretoken": token,
+        },
+        HTTP_ACCEPT="application/json",
+    )
+
+    assert response.status_code == 503
+    assert response.json() == UNAVAILABLE
+    assert not get_user_model().objects.exists()
+
+
+@pytest.mark.django_db
+def test_redis_down_shows_a_page_not_a_traceback_to_a_browser(client, settings):
+    get_user_model().objects.create_user("alice_2026", password=PASSWORD, mobile="13800138000")
+    token = csrf_token(client)
+    kill_redis(settings)
+
+    response = client.post(
+        "/login/", {"username": "alice_2026", "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
+
+    assert response.status_code == 503
+    page = response.content.decode()
+    assert "服务暂时不可用" in page and "Traceback" not in page
+
+
+@pytest.mark.django_db
+def test_database_down_answers_503_at_login(client, database_down):
+    token = csrf_token(client)
+    response = client.post(
+        "/login/",
+        {"username": "alice_2026", "password": PASSWORD, "csrfmiddlewaretoken": token},
+        HTTP_ACCEPT="application/json",
+    )
+
+    assert response.status_code == 503
+    assert response.json() == UNAVAILABLE
