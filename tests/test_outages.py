@@ -30,13 +30,12 @@ def redis_down(settings):
 
 @pytest.fixture
 def broker_down():
-    """The producer talks to a broker port where nothing listens."""
-    saved = celery_app.conf.broker_url
-    celery_app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
+    """The producer publishes to a broker port where nothing listens."""
+    celery_app.conf.broker_write_url = f"redis://127.0.0.1:{free_port()}/0"
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
     yield
-    celery_app.conf.broker_url = saved
+    celery_app.conf.broker_write_url = None
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
