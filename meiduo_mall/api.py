@@ -28,14 +28,24 @@ class Code(IntEnum):
     SERVICE_UNAVAILABLE = 5000
 
 
+# Chinese messages as themselves, not as \uXXXX escapes.
+JSON_PARAMS = {"ensure_ascii": False}
+
+
 def ok(message: str = "OK", **extra: Any) -> JsonResponse:
-    return JsonResponse({"code": Code.OK, "message": message, **extra})
+    return JsonResponse(
+        {"code": Code.OK, "message": message, **extra}, json_dumps_params=JSON_PARAMS
+    )
 
 
 def error(
     code: Code, message: str, status: int = HTTPStatus.BAD_REQUEST, **extra: Any
 ) -> JsonResponse:
-    return JsonResponse({"code": int(code), "message": message, **extra}, status=status)
+    return JsonResponse(
+        {"code": int(code), "message": message, **extra},
+        status=status,
+        json_dumps_params=JSON_PARAMS,
+    )
 
 
 class ApiView(View):
