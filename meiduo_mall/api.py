@@ -41,8 +41,9 @@ def ok(message: str = "OK", **extra: Any) -> JsonResponse:
 def error(
     code: Code, message: str, status: int = HTTPStatus.BAD_REQUEST, **extra: Any
 ) -> JsonResponse:
+    details = {key: value for key, value in extra.items() if value is not None}
     return JsonResponse(
-        {"code": int(code), "message": message, **extra},
+        {"code": int(code), "message": message, **details},
         status=status,
         json_dumps_params=JSON_PARAMS,
     )

@@ -13,6 +13,21 @@ from meiduo_mall.embedded import EmbeddedRedis
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+def worker_command(*options: str) -> list[str]:
+    """The notes' consumer: `celery -A celery_tasks.main worker -l info`, plus options."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "celery_tasks.main",
+        "worker",
+        "-l",
+        "info",
+        *options,
+    ]
+
+
 def main() -> int:
     env = dict(os.environ)
     embedded = None
@@ -32,18 +47,7 @@ def main() -> int:
         )
         commands = {
             "web": [python, "manage.py", "runserver", address, "--noreload"],
-            "worker": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "celery_tasks.main",
-                "worker",
-                "-l",
-                "info",
-                "-c",
-                "2",
-            ],
+            "worker": worker_command("-c", "2"),
         }
         for name, command in commands.items():
             children.append(subprocess.Popen(command, cwd=BASE_DIR, env=env))

@@ -2,7 +2,6 @@
 
 import os
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -13,6 +12,7 @@ import pytest
 from django.test import Client
 from django_redis import get_redis_connection
 
+from meiduo_mall.devstack import worker_command
 from tests.fake_yuntongxun import FakeYuntongxun
 from verifications import constants as vc
 
@@ -63,15 +63,7 @@ class WorkerProcess:
 
     def start(self, timeout: float = 30) -> None:
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "celery_tasks.main",
-                "worker",
-                "-l",
-                "info",
+            worker_command(
                 "-P",
                 "solo",
                 "--without-mingle",
@@ -81,7 +73,7 @@ class WorkerProcess:
                 self.queue,
                 "-n",
                 f"test-{uuid.uuid4().hex[:8]}@%h",
-            ],
+            ),
             cwd=BASE_DIR,
             env=self.env,
             text=True,

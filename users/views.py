@@ -1,5 +1,6 @@
 import uuid
 from http import HTTPStatus
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import login, logout
@@ -41,63 +42,78 @@ class CsrfTokenView(api.ApiView):
         return api.ok(csrf_token=get_token(request))
 
 
-class RegisterView(View):
+class FormOrJsonView(View):
+    """A POST sent as JSON is answered in JSON; a form post gets a page or a redirect."""
+
+    template_name: str
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        try:
+            data = api.request_data(request)
+        except api.MalformedBody as exc:
+            return api.error(api.Code.PARAM_ERR, str(exc))
+        try:
+            return self.accepted(request, data)
+        except Refused as refusal:
+            if api.wants_json(request):
+                return api.error(refusal.code, refusal.message, field=refusal.field)
+            context = self.refused_context(request, data, refusal)
+            return render(request, self.template_name, context, status=HTTPStatus.BAD_REQUEST)
+
+    def accepted(self, request: HttpRequest, data: dict[str, Any]) -> HttpResponse:
+        raise NotImplementedError
+
+    def refused_context(
+        self, request: HttpRequest, data: dict[str, Any], refusal: Refused
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class RegisterView(FormOrJsonView):
     template_name = "users/register.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
         return render(request, self.template_name, {"image_code_id": uuid.uuid4()})
 
-    def post(self, request: HttpRequest) -> HttpResponse:
-        as_json = api.wants_json(request)
-        try:
-            data = api.request_data(request)
-            user = services.register(data)
-        except api.MalformedBody as exc:
-            return api.error(api.Code.PARAM_ERR, str(exc))
-        except Refused as refusal:
-            if as_json:
-                return api.error(refusal.code, refusal.message, field=refusal.field)
-            context = {
-                "errmsg": refusal.message,
-                "field": refusal.field,
-                "form": {k: v for k, v in data.items() if k not in {"password", "password2"}},
-                "image_code_id": uuid.uuid4(),
-            }
-            return render(request, self.template_name, context, status=HTTPStatus.BAD_REQUEST)
-
+    def accepted(self, request: HttpRequest, data: dict[str, Any]) -> HttpResponse:
+        user = services.register(data)
         login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
-        response = api.ok("注册成功") if as_json else redirect("contents:index")
+        response = api.ok("注册成功") if api.wants_json(request) else redirect("contents:index")
         return remember_username(response, user.username)
 
+    def refused_context(
+        self, request: HttpRequest, data: dict[str, Any], refusal: Refused
+    ) -> dict[str, Any]:
+        return {
+            "errmsg": refusal.message,
+            "field": refusal.field,
+            "form": {k: v for k, v in data.items() if k not in {"password", "password2"}},
+            "image_code_id": uuid.uuid4(),
+        }
 
-class LoginView(View):
+
+class LoginView(FormOrJsonView):
     template_name = "users/login.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
         return render(request, self.template_name, {"next": safe_next(request, "")})
 
-    def post(self, request: HttpRequest) -> HttpResponse:
-        as_json = api.wants_json(request)
-        try:
-            data = api.request_data(request)
-            user = services.authenticate_account(request, data)
-        except api.MalformedBody as exc:
-            return api.error(api.Code.PARAM_ERR, str(exc))
-        except Refused as refusal:
-            if as_json:
-                return api.error(refusal.code, refusal.message, field=refusal.field)
-            context = {
-                "account_errmsg": refusal.message,
-                "username": services.as_text(data.get("username")),
-                "next": safe_next(request, ""),
-            }
-            return render(request, self.template_name, context, status=HTTPStatus.BAD_REQUEST)
-
+    def accepted(self, request: HttpRequest, data: dict[str, Any]) -> HttpResponse:
+        user = services.authenticate_account(request, data)
         login(request, user)  # rotates the session key and the CSRF token
         # Not remembered: the session ends with the browser; remembered: two weeks.
         request.session.set_expiry(None if services.is_checked(data.get("remembered")) else 0)
-        response = api.ok("登录成功") if as_json else redirect(safe_next(request))
+        response = api.ok("登录成功") if api.wants_json(request) else redirect(safe_next(request))
         return remember_username(response, user.username)
+
+    def refused_context(
+        self, request: HttpRequest, data: dict[str, Any], refusal: Refused
+    ) -> dict[str, Any]:
+        return {
+            "account_errmsg": refusal.message,
+            "username": services.as_text(data.get("username")),
+            "next": safe_next(request, ""),
+        }
 
 
 class LogoutView(View):
