@@ -12,3 +12,10 @@ if [ ! -f "$stamp" ]; then
     rm -f .venv/.installed-*
     touch "$stamp"
 fi
+# Front-end packages (Vue) from the npm registry, as package-lock.json pins them.
+if ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null \
+        && ! [ node_modules/.installed -nt package-lock.json ]; then
+    echo "installing front-end packages into node_modules ..." >&2
+    npm ci --no-audit --no-fund --loglevel=error 2> >(grep -v "Unknown user config" >&2)
+    touch node_modules/.installed
+fi

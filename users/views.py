@@ -12,20 +12,9 @@ from django.views import View
 
 from meiduo_mall import api
 from users import services
-from users.constants import MOBILE_RE, USERNAME_COOKIE, USERNAME_COOKIE_AGE, USERNAME_RE
+from users.constants import MOBILE_RE, USERNAME_RE
+from users.cookies import forget_username, remember_username
 from users.services import Refused
-
-
-def remember_username(response: HttpResponse, username: str) -> HttpResponse:
-    """For display only (the notes' home page reads it); never trusted for identity."""
-    response.set_cookie(
-        USERNAME_COOKIE,
-        username,
-        max_age=USERNAME_COOKIE_AGE,
-        samesite="Lax",
-        secure=settings.SECURE_COOKIES,
-    )
-    return response
 
 
 def safe_next(request: HttpRequest, default: str = "/") -> str:
@@ -122,9 +111,7 @@ class LogoutView(View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         logout(request)
-        response = redirect("contents:index")
-        response.delete_cookie(USERNAME_COOKIE, samesite="Lax")
-        return response
+        return forget_username(redirect("contents:index"))
 
 
 class UserInfoView(View):

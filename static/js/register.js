@@ -1,49 +1,154 @@
-// Register page: refresh the captcha, send the SMS code, count down 60 s.
+// The register page: each field checked when the shopper leaves it, the captcha,
+// the SMS button with its 60 s countdown, and a JSON post whose errors land beside
+// the field they are about.
 (function () {
-  var img = document.getElementById("image-code-img");
-  var button = document.getElementById("send-sms");
-  var hint = document.getElementById("sms-hint");
+  var USERNAME_RE = /^[a-zA-Z0-9_-]{5,20}$/;
+  var PASSWORD_RE = /^[0-9A-Za-z]{8,20}$/;
+  var MOBILE_RE = /^1[3-9]\d{9}$/;
+  var COUNTDOWN = 60;
+  var root = document.getElementById("register-app");
+  var server = root.dataset;
 
-  function newUuid() {
-    return crypto.randomUUID ? crypto.randomUUID() :
-      "10000000-1000-4000-8000-100000000000".replace(/[018]/g, function (c) {
-        return (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16);
-      });
-  }
-  function refreshCaptcha() {
-    img.dataset.uuid = newUuid();
-    img.src = "/image_codes/" + img.dataset.uuid + "/";
-  }
-  img.addEventListener("click", refreshCaptcha);
-
-  button.addEventListener("click", function () {
-    var mobile = document.getElementById("mobile").value.trim();
-    var imageCode = document.getElementById("image_code").value.trim();
-    var url = "/sms_codes/" + encodeURIComponent(mobile) + "/?image_code=" +
-      encodeURIComponent(imageCode) + "&image_code_id=" + img.dataset.uuid;
-    button.disabled = true;
-    fetch(url, { headers: { Accept: "application/json" } })
-      .then(function (r) { return r.json(); })
-      .then(function (body) {
-        hint.textContent = body.message;
-        if (body.code !== 0) {
-          button.disabled = false;
-          refreshCaptcha();  // the captcha is single use, right or wrong
-          return;
-        }
-        var left = 60;
+  Vue.createApp({
+    delimiters: ["[[", "]]"],
+    data: function () {
+      var errors = {};
+      var topError = "";
+      if (server.errmsg) {
+        if (server.field) errors[server.field] = server.errmsg; else topError = server.errmsg;
+      }
+      return {
+        username: server.username || "", password: "", password2: "", mobile: server.mobile || "",
+        imageCode: "", smsCode: "", allow: false,
+        imageCodeId: server.imageCodeId, errors: errors, topError: topError,
+        smsBusy: false, smsButtonText: "获取短信验证码", smsHint: "", submitting: false,
+      };
+    },
+    computed: {
+      imageCodeUrl: function () { return "/image_codes/" + this.imageCodeId + "/"; },
+    },
+    methods: {
+      setError: function (field, message) { this.errors[field] = message || ""; return !message; },
+      checkUsername: function () {
+        var self = this;
+        if (!self.username) return self.setError("username", "请输入用户名");
+        if (!USERNAME_RE.test(self.username))
+          return self.setError("username", "请输入5-20个字符的用户名（字母、数字、_或-）");
+        if (MOBILE_RE.test(self.username)) return self.setError("username", "用户名不能是手机号");
+        self.setError("username", "");
+        return meiduo.getJson("/usernames/" + encodeURIComponent(self.username) + "/count/")
+          .then(function (body) {
+            if (body.code !== 0) return self.setError("username", body.message);
+            return self.setError("username", body.count > 0 ? "用户名已存在" : "");
+          })
+          .catch(function () { return true; });  // the server checks again on submit
+      },
+      checkPassword: function () {
+        if (!this.password) return this.setError("password", "请输入密码");
+        if (!PASSWORD_RE.test(this.password))
+          return this.setError("password", "请输入8-20位由字母和数字组成的密码");
+        if (this.password2) this.checkPassword2();
+        return this.setError("password", "");
+      },
+      checkPassword2: function () {
+        if (!this.password2) return this.setError("password2", "请再次输入密码");
+        return this.setError("password2", this.password2 !== this.password ? "两次输入的密码不一致" : "");
+      },
+      checkMobile: function () {
+        var self = this;
+        if (!self.mobile) return self.setError("mobile", "请输入手机号");
+        if (!MOBILE_RE.test(self.mobile)) return self.setError("mobile", "请输入正确的手机号码");
+        self.setError("mobile", "");
+        return meiduo.getJson("/mobiles/" + self.mobile + "/count/")
+          .then(function (body) {
+            if (body.code !== 0) return self.setError("mobile", body.message);
+            return self.setError("mobile", body.count > 0 ? "手机号已注册" : "");
+          })
+          .catch(function () { return true; });
+      },
+      checkImageCode: function () {
+        return this.setError("image_code", this.imageCode ? "" : "请输入图形验证码");
+      },
+      checkSmsCode: function () {
+        if (!this.smsCode) return this.setError("sms_code", "请输入短信验证码");
+        return this.setError("sms_code", /^\d{6}$/.test(this.smsCode) ? "" : "短信验证码为6位数字");
+      },
+      checkAllow: function () {
+        return this.setError("allow", this.allow ? "" : "请勾选同意用户协议");
+      },
+      refreshCaptcha: function () {
+        this.imageCodeId = meiduo.newUuid();
+        this.imageCode = "";
+      },
+      sendSmsCode: function () {
+        var self = this;
+        if (self.smsBusy) return;
+        var mobileOk = MOBILE_RE.test(self.mobile);
+        if (!mobileOk) { self.checkMobile(); return; }
+        if (!self.checkImageCode()) return;
+        self.smsBusy = true;
+        self.smsHint = "";
+        var url = "/sms_codes/" + self.mobile + "/?image_code=" + encodeURIComponent(self.imageCode) +
+          "&image_code_id=" + self.imageCodeId;
+        meiduo.getJson(url).then(function (body) {
+          // The captcha is spent, right or wrong: draw a new one for any next send.
+          self.refreshCaptcha();
+          if (body.code !== 0) {
+            self.smsBusy = false;
+            if (/图形验证码/.test(body.message)) self.setError("image_code", body.message);
+            else self.setError("mobile", body.message);
+            return;
+          }
+          self.smsHint = "短信验证码已发送，请注意查收";
+          self.countdown(COUNTDOWN);
+        }).catch(function () {
+          self.smsBusy = false;
+          self.smsHint = "网络错误，请稍后再试";
+        });
+      },
+      countdown: function (seconds) {
+        var self = this;
+        var left = seconds;
         var timer = setInterval(function () {
           left -= 1;
           if (left <= 0) {
             clearInterval(timer);
-            button.textContent = "获取短信验证码";
-            button.disabled = false;
-            refreshCaptcha();
+            self.smsButtonText = "获取短信验证码";
+            self.smsBusy = false;
           } else {
-            button.textContent = left + "秒";
+            self.smsButtonText = left + "秒";
           }
         }, 1000);
-      })
-      .catch(function () { hint.textContent = "网络错误，请稍后再试"; button.disabled = false; });
-  });
+        self.smsButtonText = left + "秒";
+      },
+      submit: function () {
+        var self = this;
+        self.topError = "";
+        var local = [self.checkPassword(), self.checkPassword2(), self.checkSmsCode(), self.checkAllow()];
+        Promise.all([self.checkUsername(), self.checkMobile()]).then(function (remote) {
+          if (local.concat(remote).indexOf(false) !== -1) return;
+          self.submitting = true;
+          return fetch("/register/", {
+            method: "POST",
+            credentials: "same-origin",
+            headers: { "Content-Type": "application/json", Accept: "application/json",
+                       "X-CSRFToken": meiduo.csrfToken() },
+            body: JSON.stringify({
+              username: self.username, password: self.password, password2: self.password2,
+              mobile: self.mobile, sms_code: self.smsCode, allow: self.allow,
+            }),
+          }).then(function (response) {
+            return response.json().catch(function () { return { code: -1, message: "注册失败，请稍后再试" }; });
+          }).then(function (body) {
+            if (body.code === 0) { window.location.href = "/"; return; }
+            self.submitting = false;
+            if (body.field) self.setError(body.field, body.message); else self.topError = body.message;
+          });
+        }).catch(function () {
+          self.submitting = false;
+          self.topError = "网络错误，请稍后再试";
+        });
+      },
+    },
+  }).mount(root);
 })();

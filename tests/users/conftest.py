@@ -8,6 +8,12 @@ from tests.conftest import csrf_token, unique_mobile
 PASSWORD = "meiduo2026pass"
 
 
+def logged_in_as(client) -> str | None:
+    """Who the session belongs to, as the user center tells it; None for a visitor."""
+    response = client.get("/info/", HTTP_ACCEPT="application/json")
+    return response.json()["username"] if response.status_code == 200 else None
+
+
 @pytest.fixture
 def post_json(client):
     """POST a JSON body with the CSRF token, as the pages' scripts do."""

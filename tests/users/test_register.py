@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from tests.conftest import csrf_token
+from tests.users.conftest import logged_in_as
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -33,7 +34,7 @@ def test_the_register_form_posts_fields_and_is_redirected_home(client, registrat
 
     assert response.status_code == 302
     assert response["Location"] == "/"
-    assert "欢迎您：<em>shopper_01</em>" in client.get("/").content.decode()
+    assert logged_in_as(client) == "shopper_01"
 
 
 def test_a_post_without_csrf_token_is_refused(client, registration):
