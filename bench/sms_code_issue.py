@@ -15,6 +15,8 @@ from redis.connection import Connection
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meiduo_mall.settings")
 django.setup()
 
+from django.conf import settings  # noqa: E402
+
 from verifications import constants as c  # noqa: E402
 from verifications import services  # noqa: E402
 
@@ -31,14 +33,14 @@ def notes_pipeline(redis, mobile: str, image_code_id: str, answer: str, code: st
         return False
     pipe = redis.pipeline()
     pipe.set(c.sms_code_key(mobile), code, ex=c.SMS_CODE_EXPIRES)
-    pipe.set(c.send_flag_key(mobile), 1, ex=c.SEND_SMS_INTERVAL)
+    pipe.set(c.send_flag_key(mobile), 1, ex=settings.SMS_SEND_INTERVAL)
     pipe.execute()
     return True
 
 
 def lua_script(redis, mobile: str, image_code_id: str, answer: str, code: str) -> bool:
-    issued = services.issue_sms_code(mobile, image_code_id, answer, code)
-    return issued is services.SmsCodeIssue.ISSUED
+    outcome = services.issue_sms_code(mobile, image_code_id, answer, code, "127.0.0.1")
+    return outcome.issue is services.SmsCodeIssue.ISSUED
 
 
 def commands_processed(redis) -> int:

@@ -8,6 +8,8 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.views import View
 
+from meiduo_mall.ratelimit import describe_wait
+
 
 class Code(IntEnum):
     """Response codes, as the original Meiduo project numbers them."""
@@ -81,3 +83,15 @@ def request_data(request: HttpRequest) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise MalformedBody("请求数据应为JSON对象")
     return data
+
+
+def too_many(message: str, retry_after: int, code: Code = Code.THROTTLED) -> JsonResponse:
+    """429 with the wait in the message ("请5分钟后再试") and in Retry-After."""
+    response = error(
+        code,
+        f"{message}，请{describe_wait(retry_after)}后再试",
+        status=HTTPStatus.TOO_MANY_REQUESTS,
+        retry_after=retry_after,
+    )
+    response["Retry-After"] = str(retry_after)
+    return response

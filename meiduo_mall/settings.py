@@ -150,6 +150,20 @@ SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0"))
 # --- Celery: the broker is the same Redis unless CELERY_BROKER_URL says otherwise.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL
 
+# --- Abuse limits. A limit is "AMOUNT/PERIOD/KEY[,...]", PERIOD like 60s, 5m, 1h, 1d
+# (see meiduo_mall/ratelimit.py); an empty string turns an action's limit off.
+SMS_SEND_INTERVAL = int(os.environ.get("SMS_SEND_INTERVAL", "60"))  # seconds per mobile
+SMS_CODE_MAX_TRIES = int(os.environ.get("SMS_CODE_MAX_TRIES", "5"))  # wrong guesses per code
+RATE_LIMITS = {
+    "send_sms": os.environ.get("RATE_LIMIT_SEND_SMS", "5/1h/mobile,10/1d/mobile,20/1h/ip"),
+    "login_failed": os.environ.get("RATE_LIMIT_LOGIN_FAILED", "5/5m/account,30/1m/ip"),
+    "count": os.environ.get("RATE_LIMIT_COUNT", "30/1m/ip"),
+    "image_code": os.environ.get("RATE_LIMIT_IMAGE_CODE", "60/1m/ip"),
+}
+# How many proxies in front of us append to X-Forwarded-For. 0: the client is
+# REMOTE_ADDR and X-Forwarded-For is ignored, since anyone can send one.
+TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
+
 # --- SMS: "console" logs the code, "yuntongxun" sends through the vendor.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
 YUNTONGXUN_ACCOUNT_SID = os.environ.get("YUNTONGXUN_ACCOUNT_SID", "")

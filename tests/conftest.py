@@ -15,10 +15,11 @@ from django_redis import get_redis_connection
 from meiduo_mall.devstack import worker_command
 from tests.fake_yuntongxun import FakeYuntongxun
 from verifications import constants as vc
+from verifications.services import sms_code_digest
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VENDOR = {"account_sid": "8aaf0708test0sid", "auth_token": "t0ken-never-logged", "app_id": "app42"}
-OUR_KEYS = ("img_*", "sms_*", "send_flag_*", "session:*", "cache:*")
+OUR_KEYS = ("img_*", "sms_*", "send_flag_*", "rl:*", "session:*", "cache:*")
 
 
 @pytest.fixture
@@ -135,6 +136,15 @@ def sms_sent_to(vendor: FakeYuntongxun, mobile: str, timeout: float = 10.0) -> l
             return found
         time.sleep(0.05)
     return []
+
+
+def store_sms_code(redis_conn, mobile: str, code: str) -> None:
+    """Put a code in Redis the way the SMS endpoint keeps it (an HMAC, no tries yet)."""
+    redis_conn.delete(vc.sms_code_key(mobile))
+    redis_conn.hset(
+        vc.sms_code_key(mobile), mapping={"digest": sms_code_digest(mobile, code), "tries": 0}
+    )
+    redis_conn.expire(vc.sms_code_key(mobile), vc.SMS_CODE_EXPIRES)
 
 
 def unique_mobile() -> str:

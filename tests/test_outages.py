@@ -71,7 +71,7 @@ def test_broker_down_answers_503_and_gives_the_mobile_its_turn_back(
 
     assert response.status_code == 503
     assert response.json() == {"code": 5000, "message": "短信服务暂时不可用，请稍后再试"}
-    assert redis_conn.get(f"sms_{mobile}") is None
+    assert not redis_conn.exists(f"sms_{mobile}")
     assert redis_conn.get(f"send_flag_{mobile}") is None
 
 

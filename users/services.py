@@ -5,11 +5,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
+from meiduo_mall import ratelimit
 from meiduo_mall.api import Code
-from users.constants import MOBILE_RE, PASSWORD_RE, USERNAME_RE
+from meiduo_mall.client_ip import client_ip
+from users.backends import get_user_by_account
+from users.constants import MOBILE_RE, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_RE
 from verifications import services as verifications
 from verifications.services import SmsCodeCheck
 
@@ -31,6 +36,18 @@ class Refused(Exception):
     code: Code
     message: str
     field: str | None = None
+    retry_after: int = 0  # set when a rate limit refused: answered with 429
+
+
+def check_password_strength(password: str, username: str, mobile: str) -> None:
+    if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH:
+        raise Refused(Code.PASSWORD_ERR, "密码长度应为8-64位", "password")
+    if not password.isprintable():
+        raise Refused(Code.PASSWORD_ERR, "密码不能包含换行等控制字符", "password")
+    try:
+        validate_password(password, user=User(username=username, mobile=mobile))
+    except ValidationError as exc:
+        raise Refused(Code.PASSWORD_ERR, " ".join(exc.messages), "password") from None
 
 
 def as_text(value: Any) -> str:
@@ -68,12 +85,11 @@ def register(data: Mapping[str, Any]) -> Any:
     if MOBILE_RE.fullmatch(username):
         # Login takes "username or mobile": a mobile-shaped username could match two people.
         raise Refused(Code.USERNAME_ERR, "用户名不能是手机号", "username")
-    if not PASSWORD_RE.fullmatch(password):
-        raise Refused(Code.PASSWORD_ERR, "请输入8-20位由字母和数字组成的密码", "password")
-    if fields["password2"] != password:
-        raise Refused(Code.PASSWORD2_ERR, "两次输入的密码不一致", "password2")
     if not MOBILE_RE.fullmatch(mobile):
         raise Refused(Code.MOBILE_ERR, "请输入正确的手机号码", "mobile")
+    check_password_strength(password, username, mobile)
+    if fields["password2"] != password:
+        raise Refused(Code.PASSWORD2_ERR, "两次输入的密码不一致", "password2")
     if not is_checked(data.get("allow")):
         raise Refused(Code.ALLOW_ERR, "请勾选同意用户协议", "allow")
     if username_taken(username):
@@ -86,6 +102,8 @@ def register(data: Mapping[str, Any]) -> Any:
         raise Refused(Code.SMS_CODE_ERR, "短信验证码已失效，请重新获取", "sms_code")
     if check is SmsCodeCheck.WRONG:
         raise Refused(Code.SMS_CODE_ERR, "短信验证码输入错误", "sms_code")
+    if check is SmsCodeCheck.DEAD:
+        raise Refused(Code.SMS_CODE_ERR, "短信验证码错误次数过多，请重新获取", "sms_code")
 
     try:
         with transaction.atomic():
@@ -109,7 +127,23 @@ def authenticate_account(request: HttpRequest, data: Mapping[str, Any]) -> Any:
         raise Refused(Code.MISSING_PARAM, "请输入用户名或手机号", "username")
     if not password:
         raise Refused(Code.MISSING_PARAM, "请输入密码", "password")
+    # Failures count per account (the user, however named) and per client IP. A try
+    # is counted before the password check, so concurrent guesses cannot slip past
+    # the limit, and given back when it succeeds.
+    known = get_user_by_account(account)
+    values = {
+        "account": f"user:{known.pk}" if known else f"name:{account.lower()}",
+        "ip": client_ip(request),
+    }
+    verdict = ratelimit.consume("login_failed", **values)
+    if not verdict.allowed:
+        raise Refused(
+            Code.THROTTLED,
+            f"登录失败次数过多，请{ratelimit.describe_wait(verdict.retry_after)}后再试",
+            retry_after=verdict.retry_after,
+        )
     user = authenticate(request, username=account, password=password)
     if user is None:
         raise Refused(Code.LOGIN_ERR, "用户名或密码错误")
+    ratelimit.refund("login_failed", verdict, **values)
     return user

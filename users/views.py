@@ -10,7 +10,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
-from meiduo_mall import api
+from meiduo_mall import api, ratelimit
+from meiduo_mall.client_ip import client_ip
 from users import services
 from users.constants import MOBILE_RE, USERNAME_RE
 from users.cookies import forget_username, remember_username
@@ -44,10 +45,21 @@ class FormOrJsonView(View):
         try:
             return self.accepted(request, data)
         except Refused as refusal:
+            status = HTTPStatus.TOO_MANY_REQUESTS if refusal.retry_after else HTTPStatus.BAD_REQUEST
             if api.wants_json(request):
-                return api.error(refusal.code, refusal.message, field=refusal.field)
-            context = self.refused_context(request, data, refusal)
-            return render(request, self.template_name, context, status=HTTPStatus.BAD_REQUEST)
+                response = api.error(
+                    refusal.code,
+                    refusal.message,
+                    status=status,
+                    field=refusal.field,
+                    retry_after=refusal.retry_after or None,
+                )
+            else:
+                context = self.refused_context(request, data, refusal)
+                response = render(request, self.template_name, context, status=status)
+            if refusal.retry_after:
+                response["Retry-After"] = str(refusal.retry_after)
+            return response
 
     def accepted(self, request: HttpRequest, data: dict[str, Any]) -> HttpResponse:
         raise NotImplementedError
@@ -130,14 +142,24 @@ class UserInfoView(View):
         return render(request, self.template_name, info)
 
 
-class UsernameCountView(api.ApiView):
+class CountView(api.ApiView):
+    """The register form's "is it taken?" questions, limited per IP against enumeration."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        verdict = ratelimit.consume("count", ip=client_ip(request))
+        if not verdict.allowed:
+            return api.too_many("请求过于频繁", verdict.retry_after)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class UsernameCountView(CountView):
     def get(self, request: HttpRequest, username: str) -> HttpResponse:
         if not USERNAME_RE.fullmatch(username):
             return api.error(api.Code.USERNAME_ERR, "请输入5-20个字符的用户名（字母、数字、_或-）")
         return api.ok(count=int(services.username_taken(username)))
 
 
-class MobileCountView(api.ApiView):
+class MobileCountView(CountView):
     def get(self, request: HttpRequest, mobile: str) -> HttpResponse:
         if not MOBILE_RE.fullmatch(mobile):
             return api.error(api.Code.MOBILE_ERR, "请输入正确的手机号码")

@@ -5,7 +5,6 @@ IMAGE_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 SMS_CODE_EXPIRES = 300  # seconds an SMS code lives in Redis
 SMS_CODE_LENGTH = 6
-SEND_SMS_INTERVAL = 60  # one SMS per mobile per this many seconds
 
 
 def image_code_key(uuid: str) -> str:

@@ -3,12 +3,16 @@
 import enum
 import logging
 import secrets
+from dataclasses import dataclass
 from functools import cache
 
 from captcha.image import ImageCaptcha
+from django.conf import settings
+from django.utils.crypto import salted_hmac
 from django_redis import get_redis_connection
 from redis import Redis
 
+from meiduo_mall import ratelimit
 from verifications import constants as c
 
 logger = logging.getLogger(__name__)
@@ -33,30 +37,62 @@ def new_image_code(uuid: str) -> bytes:
 
 class SmsCodeIssue(enum.Enum):
     ISSUED = "ok"
-    THROTTLED = "throttled"
+    THROTTLED = "throttled"  # the 60 s between two SMS to one mobile
+    LIMITED = "limited"  # the hourly / daily limits of settings.RATE_LIMITS["send_sms"]
     IMAGE_CODE_EXPIRED = "image_code_expired"
     IMAGE_CODE_WRONG = "image_code_wrong"
 
 
-# One round trip, atomic: take the per-mobile send flag first (SET NX EX), so two
-# concurrent requests can never both pass; then consume the captcha (single use,
-# right or wrong); store the SMS code only when all holds. A refusal releases
-# the flag it took and never touches a code already sent.
-_ISSUE_SMS_CODE_LUA = """
-if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
-    return 'throttled'
+@dataclass(frozen=True)
+class SmsCodeOutcome:
+    issue: SmsCodeIssue
+    retry_after: int = 0  # seconds, for THROTTLED and LIMITED
+
+
+# One round trip, atomic: take the per-mobile send flag first (SET NX PX), so two
+# concurrent requests can never both pass; check the send limits; consume the captcha
+# (single use, right or wrong); only then store the code (as an HMAC) and count the
+# send. A refusal releases the flag it took and never touches a code already sent.
+_ISSUE_SMS_CODE_LUA = (
+    ratelimit.LUA_FUNCTIONS
+    + """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+    return {'throttled', redis.call('PTTL', KEYS[1])}
+end
+local n = #KEYS - 3
+local now = rl_now()
+local wait = rl_wait(KEYS, 4, n, ARGV, 6, now)
+if wait > 0 then
+    redis.call('DEL', KEYS[1])
+    return {'limited', wait}
 end
 local answer = redis.call('GETDEL', KEYS[2])
 if not answer then
     redis.call('DEL', KEYS[1])
-    return 'image_code_expired'
+    return {'image_code_expired', 0}
 end
 if string.lower(answer) ~= ARGV[3] then
     redis.call('DEL', KEYS[1])
-    return 'image_code_wrong'
+    return {'image_code_wrong', 0}
 end
-redis.call('SET', KEYS[3], ARGV[4], 'EX', ARGV[5])
-return 'ok'
+redis.call('DEL', KEYS[3])
+redis.call('HSET', KEYS[3], 'digest', ARGV[4], 'tries', 0)
+redis.call('PEXPIRE', KEYS[3], ARGV[5])
+rl_record(KEYS, 4, n, ARGV, 6, now, ARGV[1])
+return {'ok', 0}
+"""
+)
+
+# A wrong guess counts; the last allowed wrong guess kills the code.
+_CHECK_SMS_CODE_LUA = """
+local stored = redis.call('HGET', KEYS[1], 'digest')
+if not stored then return 'expired' end
+if stored == ARGV[1] then return 'match' end
+if redis.call('HINCRBY', KEYS[1], 'tries', 1) >= tonumber(ARGV[2]) then
+    redis.call('DEL', KEYS[1])
+    return 'dead'
+end
+return 'wrong'
 """
 
 
@@ -64,14 +100,35 @@ def new_sms_code() -> str:
     return f"{secrets.randbelow(10**c.SMS_CODE_LENGTH):0{c.SMS_CODE_LENGTH}d}"
 
 
-def issue_sms_code(mobile: str, image_code_id: str, image_code: str, sms_code: str) -> SmsCodeIssue:
+def sms_code_digest(mobile: str, sms_code: str) -> str:
+    """What Redis keeps instead of the code: an HMAC keyed by the secret key."""
+    return salted_hmac("meiduo.sms_code", f"{mobile}:{sms_code}", algorithm="sha256").hexdigest()
+
+
+def issue_sms_code(
+    mobile: str, image_code_id: str, image_code: str, sms_code: str, client_ip: str
+) -> SmsCodeOutcome:
+    rules = ratelimit.rules_for("send_sms")
+    values = {"mobile": mobile, "ip": client_ip}
     redis = verify_code_redis()
-    script = redis.register_script(_ISSUE_SMS_CODE_LUA)
-    result = script(
-        keys=[c.send_flag_key(mobile), c.image_code_key(image_code_id), c.sms_code_key(mobile)],
-        args=[1, c.SEND_SMS_INTERVAL, image_code.lower(), sms_code, c.SMS_CODE_EXPIRES],
+    status, wait_ms = redis.register_script(_ISSUE_SMS_CODE_LUA)(
+        keys=[
+            c.send_flag_key(mobile),
+            c.image_code_key(image_code_id),
+            c.sms_code_key(mobile),
+            *ratelimit.redis_keys("send_sms", rules, values),
+        ],
+        args=[
+            secrets.token_hex(8),
+            settings.SMS_SEND_INTERVAL * 1000,
+            image_code.lower(),
+            sms_code_digest(mobile, sms_code),
+            c.SMS_CODE_EXPIRES * 1000,
+            *ratelimit.limit_args(rules),
+        ],
     )
-    return SmsCodeIssue(result.decode() if isinstance(result, bytes) else result)
+    issue = SmsCodeIssue(status.decode() if isinstance(status, bytes) else status)
+    return SmsCodeOutcome(issue, ratelimit.seconds(wait_ms) if wait_ms else 0)
 
 
 def withdraw_sms_code(mobile: str) -> None:
@@ -84,15 +141,16 @@ class SmsCodeCheck(enum.Enum):
     MATCH = "match"
     EXPIRED = "expired"
     WRONG = "wrong"
+    DEAD = "dead"  # too many wrong guesses: a new code must be requested
 
 
 def check_sms_code(mobile: str, sms_code: str) -> SmsCodeCheck:
-    stored = verify_code_redis().get(c.sms_code_key(mobile))
-    if stored is None:
-        return SmsCodeCheck.EXPIRED
-    if secrets.compare_digest(stored, sms_code.encode()):
-        return SmsCodeCheck.MATCH
-    return SmsCodeCheck.WRONG
+    redis = verify_code_redis()
+    result = redis.register_script(_CHECK_SMS_CODE_LUA)(
+        keys=[c.sms_code_key(mobile)],
+        args=[sms_code_digest(mobile, sms_code), settings.SMS_CODE_MAX_TRIES],
+    )
+    return SmsCodeCheck(result.decode() if isinstance(result, bytes) else result)
 
 
 def consume_sms_code(mobile: str) -> None:

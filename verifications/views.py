@@ -6,7 +6,9 @@ from django.http import HttpRequest, HttpResponse
 from kombu.exceptions import OperationalError as BrokerError
 
 from celery_tasks.sms.tasks import ccp_send_sms_code
-from meiduo_mall import api
+from celery_tasks.sms.yuntongxun.ccp_sms import mask_mobile
+from meiduo_mall import api, ratelimit
+from meiduo_mall.client_ip import client_ip
 from users.constants import MOBILE_RE
 from verifications import services
 from verifications.services import SmsCodeIssue
@@ -16,21 +18,8 @@ logger = logging.getLogger(__name__)
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
 
 _SMS_REFUSALS = {
-    SmsCodeIssue.THROTTLED: (
-        api.Code.THROTTLED,
-        "发送短信过于频繁，请60秒后再试",
-        HTTPStatus.TOO_MANY_REQUESTS,
-    ),
-    SmsCodeIssue.IMAGE_CODE_EXPIRED: (
-        api.Code.IMAGE_CODE_ERR,
-        "图形验证码已失效，请点击图片刷新",
-        HTTPStatus.BAD_REQUEST,
-    ),
-    SmsCodeIssue.IMAGE_CODE_WRONG: (
-        api.Code.IMAGE_CODE_ERR,
-        "图形验证码输入错误",
-        HTTPStatus.BAD_REQUEST,
-    ),
+    SmsCodeIssue.IMAGE_CODE_EXPIRED: "图形验证码已失效，请点击图片刷新",
+    SmsCodeIssue.IMAGE_CODE_WRONG: "图形验证码输入错误",
 }
 
 
@@ -38,6 +27,9 @@ class ImageCodeView(api.ApiView):
     def get(self, request: HttpRequest, uuid: str) -> HttpResponse:
         if not UUID_RE.fullmatch(uuid):
             return api.error(api.Code.PARAM_ERR, "图形验证码标识无效")
+        verdict = ratelimit.consume("image_code", ip=client_ip(request))
+        if not verdict.allowed:
+            return api.too_many("图形验证码请求过于频繁", verdict.retry_after)
         png = services.new_image_code(uuid)
         response = HttpResponse(png, content_type="image/png")
         response["Cache-Control"] = "no-store"
@@ -56,16 +48,21 @@ class SmsCodeView(api.ApiView):
             return api.error(api.Code.PARAM_ERR, "图形验证码标识无效")
 
         sms_code = services.new_sms_code()
-        outcome = services.issue_sms_code(mobile, image_code_id, image_code, sms_code)
-        if outcome is not SmsCodeIssue.ISSUED:
-            code, message, status = _SMS_REFUSALS[outcome]
-            return api.error(code, message, status=status)
+        outcome = services.issue_sms_code(
+            mobile, image_code_id, image_code, sms_code, client_ip(request)
+        )
+        if outcome.issue is SmsCodeIssue.THROTTLED:
+            return api.too_many("发送短信过于频繁", outcome.retry_after)
+        if outcome.issue is SmsCodeIssue.LIMITED:
+            return api.too_many("短信发送次数已达上限", outcome.retry_after)
+        if outcome.issue is not SmsCodeIssue.ISSUED:
+            return api.error(api.Code.IMAGE_CODE_ERR, _SMS_REFUSALS[outcome.issue])
 
         try:
             ccp_send_sms_code.delay(mobile, sms_code)
         except BrokerError:
             # Nothing was queued: give the mobile its turn back rather than a 60 s wait.
-            logger.exception("could not queue the SMS for %s", mobile[:3] + "****" + mobile[-4:])
+            logger.exception("could not queue the SMS for %s", mask_mobile(mobile))
             services.withdraw_sms_code(mobile)
             return api.error(
                 api.Code.SERVICE_UNAVAILABLE,

@@ -3,7 +3,8 @@
 // the field they are about.
 (function () {
   var USERNAME_RE = /^[a-zA-Z0-9_-]{5,20}$/;
-  var PASSWORD_RE = /^[0-9A-Za-z]{8,20}$/;
+  // 8-64 printable characters; the server also refuses common and all-digit passwords.
+  var PASSWORD_RE = /^[^\u0000-\u001f\u007f]{8,64}$/;
   var MOBILE_RE = /^1[3-9]\d{9}$/;
   var COUNTDOWN = 60;
   var root = document.getElementById("register-app");
@@ -45,8 +46,10 @@
       },
       checkPassword: function () {
         if (!this.password) return this.setError("password", "请输入密码");
+        if (this.password.length < 8 || this.password.length > 64)
+          return this.setError("password", "密码长度应为8-64位");
         if (!PASSWORD_RE.test(this.password))
-          return this.setError("password", "请输入8-20位由字母和数字组成的密码");
+          return this.setError("password", "密码不能包含换行等控制字符");
         if (this.password2) this.checkPassword2();
         return this.setError("password", "");
       },

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from tests.conftest import sms_sent_to, unique_mobile
+from tests.conftest import sms_sent_to, store_sms_code, unique_mobile
 from tests.e2e.conftest import open_page, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -148,7 +148,7 @@ def test_each_field_is_checked_when_the_shopper_leaves_it(desktop_page, shopper)
 
     page.get_by_label("密码", exact=True).fill("short")
     page.get_by_label("确认密码").focus()
-    expect(page.locator("#password-error")).to_have_text("请输入8-20位由字母和数字组成的密码")
+    expect(page.locator("#password-error")).to_have_text("密码长度应为8-64位")
 
     page.get_by_label("手机号").fill(shopper.mobile)
     page.get_by_label("图形验证码").focus()
@@ -162,7 +162,7 @@ def test_each_field_is_checked_when_the_shopper_leaves_it(desktop_page, shopper)
 def test_a_server_refusal_appears_beside_its_field(desktop_page, redis_conn):
     page = desktop_page
     mobile = unique_mobile()
-    redis_conn.set(f"sms_{mobile}", "111111", ex=300)
+    store_sms_code(redis_conn, mobile, "111111")
     page.goto("/register/")
     page.get_by_label("用户名").fill("e2e_" + uuid.uuid4().hex[:8])
     page.get_by_label("密码", exact=True).fill(PASSWORD)

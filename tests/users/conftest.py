@@ -3,7 +3,7 @@ import json
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.conftest import csrf_token, unique_mobile
+from tests.conftest import csrf_token, store_sms_code, unique_mobile
 
 PASSWORD = "meiduo2026pass"
 
@@ -34,7 +34,7 @@ def sms_code_for(redis_conn):
     """Store an SMS code for a mobile, as the SMS endpoint does after a right captcha."""
 
     def store(mobile: str, code: str = "123456") -> str:
-        redis_conn.set(f"sms_{mobile}", code, ex=300)
+        store_sms_code(redis_conn, mobile, code)
         return code
 
     return store

@@ -1,3 +1,4 @@
+import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -5,6 +6,7 @@ import pytest
 from django.test import Client
 
 from tests.conftest import image_code_for, sms_sent_to, unique_mobile
+from verifications.services import sms_code_digest
 
 
 def request_sms(client, mobile, image_code_id, image_code):
@@ -25,12 +27,15 @@ def test_right_captcha_stores_a_six_digit_code_and_the_worker_sends_it(
 
     assert response.status_code == 200
     assert response.json() == {"code": 0, "message": "发送短信成功"}
-    stored = redis_conn.get(f"sms_{mobile}").decode()
-    assert len(stored) == 6 and stored.isdigit()
+    [message] = sms_sent_to(fake_vendor, mobile)
+    code, minutes = message["datas"]
+    assert len(code) == 6 and code.isdigit() and minutes == "5"
+    # Redis keeps an HMAC of the code, never the code itself.
+    stored = redis_conn.hgetall(f"sms_{mobile}")
+    assert stored == {b"digest": sms_code_digest(mobile, code).encode(), b"tries": b"0"}
+    assert code.encode() not in b"".join(stored.values())
     assert 290 <= redis_conn.ttl(f"sms_{mobile}") <= 300
     assert 50 <= redis_conn.ttl(f"send_flag_{mobile}") <= 60
-    sent = sms_sent_to(fake_vendor, mobile)
-    assert [m["datas"] for m in sent] == [[stored, "5"]]
     assert "Task ccp_send_sms_code[" in celery_worker.log()
 
 
@@ -57,7 +62,7 @@ def test_a_wrong_captcha_is_refused_deleted_and_does_not_block_the_mobile(client
     assert response.json()["code"] != 0
     assert response.json()["message"] == "图形验证码输入错误"
     assert redis_conn.get(f"img_{image_code_id}") is None
-    assert redis_conn.get(f"sms_{mobile}") is None
+    assert not redis_conn.exists(f"sms_{mobile}")
     # The failed attempt gave the mobile its turn back.
     image_code_id, answer = image_code_for(client, redis_conn)
     assert request_sms(client, mobile, image_code_id, answer).status_code == 200
@@ -67,24 +72,25 @@ def test_a_second_send_within_60_s_is_refused_and_keeps_the_first_code(client, r
     mobile = unique_mobile()
     image_code_id, answer = image_code_for(client, redis_conn)
     assert request_sms(client, mobile, image_code_id, answer).status_code == 200
-    first_code = redis_conn.get(f"sms_{mobile}")
+    first_code = redis_conn.hgetall(f"sms_{mobile}")
 
     image_code_id, answer = image_code_for(client, redis_conn)
     response = request_sms(client, mobile, image_code_id, answer)
 
     assert response.status_code == 429
-    assert response.json()["message"] == "发送短信过于频繁，请60秒后再试"
-    assert redis_conn.get(f"sms_{mobile}") == first_code
+    assert re.fullmatch(r"发送短信过于频繁，请(59|60)秒后再试", response.json()["message"])
+    assert response["Retry-After"] in {"59", "60"}
+    assert redis_conn.hgetall(f"sms_{mobile}") == first_code
 
 
 def test_concurrent_requests_for_one_mobile_send_exactly_one_sms(
     redis_conn, fake_vendor, celery_worker
 ):
     mobile = unique_mobile()
-    clients = [Client() for _ in range(20)]
+    clients = [Client() for _ in range(50)]
     captchas = [image_code_for(c, redis_conn) for c in clients]
 
-    with ThreadPoolExecutor(max_workers=20) as pool:
+    with ThreadPoolExecutor(max_workers=50) as pool:
         statuses = list(
             pool.map(
                 lambda args: request_sms(args[0], mobile, *args[1]).status_code,
@@ -92,7 +98,7 @@ def test_concurrent_requests_for_one_mobile_send_exactly_one_sms(
             )
         )
 
-    assert sorted(statuses) == [200] + [429] * 19
+    assert sorted(statuses) == [200] + [429] * 49
     assert len(sms_sent_to(fake_vendor, mobile)) == 1
 
 
@@ -121,4 +127,4 @@ def test_bad_input_is_refused_and_changes_nothing(client, redis_conn, mobile, pa
     assert response.json()["code"] != 0
     assert response.json()["message"] == message
     assert redis_conn.get(f"send_flag_{mobile}") is None
-    assert redis_conn.get(f"sms_{mobile}") is None
+    assert not redis_conn.exists(f"sms_{mobile}")

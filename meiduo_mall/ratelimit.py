@@ -1,0 +1,160 @@
+"""Rate limits as data, consumed atomically in Redis (the idea of django-allauth's).
+
+A limit is a string of comma-separated rules `AMOUNT/PERIOD/KEY`, e.g.
+"5/1h/mobile,20/1h/ip": at most 5 per hour per mobile and 20 per hour per IP.
+PERIOD is a number and a unit (s, m, h, d). settings.RATE_LIMITS maps each action
+to its limit. Windows slide: each rule keeps the times of its hits in a sorted set.
+"""
+
+import hashlib
+import math
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+from django_redis import get_redis_connection
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_RULE_RE = re.compile(r"^(\d+)/(\d*)([smhd])/([a-z_]+)$")
+
+# Shared by every script that limits: check all rules first, then record in all,
+# so a refused request never counts. Time comes from Redis, the one clock.
+LUA_FUNCTIONS = """
+local function rl_now()
+    local t = redis.call('TIME')
+    return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- keys[first..first+n-1] with limits/periods (ms) in argv[afirst..]: the wait in ms, 0 if free.
+local function rl_wait(keys, first, n, argv, afirst, now)
+    local wait = 0
+    for i = 0, n - 1 do
+        local key = keys[first + i]
+        local limit = tonumber(argv[afirst + 2 * i])
+        local period = tonumber(argv[afirst + 2 * i + 1])
+        redis.call('ZREMRANGEBYSCORE', key, '-inf', now - period)
+        if redis.call('ZCARD', key) >= limit then
+            local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+            local w = period
+            if oldest[2] then w = tonumber(oldest[2]) + period - now end
+            if w > wait then wait = w end
+        end
+    end
+    return wait
+end
+local function rl_record(keys, first, n, argv, afirst, now, member)
+    for i = 0, n - 1 do
+        local period = tonumber(argv[afirst + 2 * i + 1])
+        redis.call('ZADD', keys[first + i], now, member)
+        redis.call('PEXPIRE', keys[first + i], period)
+    end
+end
+"""
+
+_CONSUME_LUA = (
+    LUA_FUNCTIONS
+    + """
+local n = #KEYS
+local now = rl_now()
+local wait = rl_wait(KEYS, 1, n, ARGV, 2, now)
+if wait > 0 then return wait end
+rl_record(KEYS, 1, n, ARGV, 2, now, ARGV[1])
+return 0
+"""
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    amount: int
+    period: int  # seconds
+    key: str  # what is counted: "ip", "mobile", "account", ...
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after: int = 0  # seconds until the first refused rule frees a place
+    token: str = ""  # identifies this hit, for refund()
+
+
+@cache
+def parse(spec: str) -> tuple[Rule, ...]:
+    rules = []
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        match = _RULE_RE.fullmatch(part)
+        if not match:
+            raise ValueError(f"bad rate limit rule {part!r}; expected e.g. '5/1h/ip'")
+        amount, count, unit, key = match.groups()
+        rules.append(Rule(int(amount), int(count or 1) * _UNITS[unit], key))
+    return tuple(rules)
+
+
+def rules_for(action: str) -> tuple[Rule, ...]:
+    return parse(settings.RATE_LIMITS.get(action, ""))
+
+
+def redis_keys(action: str, rules: tuple[Rule, ...], values: Mapping[str, str]) -> list[str]:
+    """One sorted set per rule; values are hashed so no mobile or name sits in a key."""
+    keys = []
+    for rule in rules:
+        value = values[rule.key]
+        digest = hashlib.sha256(value.strip().lower().encode()).hexdigest()[:32]
+        keys.append(f"rl:{action}:{rule.key}:{rule.period}:{digest}")
+    return keys
+
+
+def limit_args(rules: tuple[Rule, ...]) -> list[int]:
+    args: list[int] = []
+    for rule in rules:
+        args += [rule.amount, rule.period * 1000]
+    return args
+
+
+def seconds(wait_ms: int) -> int:
+    return max(1, math.ceil(int(wait_ms) / 1000))
+
+
+def consume(action: str, **values: str) -> Verdict:
+    """Count one hit of `action` against every rule, or refuse without counting."""
+    rules = rules_for(action)
+    if not rules:
+        return Verdict(True)
+    redis = get_redis_connection("verify_code")
+    token = secrets.token_hex(8)
+    wait = redis.register_script(_CONSUME_LUA)(
+        keys=redis_keys(action, rules, values), args=[token, *limit_args(rules)]
+    )
+    if wait:
+        return Verdict(False, seconds(wait))
+    return Verdict(True, token=token)
+
+
+def refund(action: str, verdict: Verdict, **values: str) -> None:
+    """Take back a hit that turned out not to count (a login that succeeded)."""
+    rules = rules_for(action)
+    if not rules or not verdict.token:
+        return
+    redis = get_redis_connection("verify_code")
+    with redis.pipeline(transaction=False) as pipe:
+        for key in redis_keys(action, rules, values):
+            pipe.zrem(key, verdict.token)
+        pipe.execute()
+
+
+def clear(action: str, **values: str) -> None:
+    """Forget every hit for these values (tests, and an operator unlocking an account)."""
+    rules = rules_for(action)
+    if rules:
+        get_redis_connection("verify_code").delete(*redis_keys(action, rules, values))
+
+
+def describe_wait(seconds_left: int) -> str:
+    """A wait as a shopper reads it: 45秒, 5分钟, 2小时."""
+    if seconds_left < 120:
+        return f"{seconds_left}秒"
+    if seconds_left < 3600:
+        return f"{math.ceil(seconds_left / 60)}分钟"
+    return f"{math.ceil(seconds_left / 3600)}小时"
