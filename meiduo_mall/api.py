@@ -26,6 +26,7 @@ class Code(IntEnum):
     ALLOW_ERR = 4009
     LOGIN_ERR = 4010
     NOT_LOGGED_IN = 4101
+    FORBIDDEN = 4103
     PARAM_ERR = 5006
     SERVICE_UNAVAILABLE = 5000
 
@@ -51,6 +52,9 @@ def error(
     )
 
 
+FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+
 class ApiView(View):
     """An endpoint that answers only JSON, even for its errors."""
 
@@ -64,6 +68,8 @@ def wants_json(request: HttpRequest) -> bool:
         return True
     if request.content_type == "application/json":
         return True
+    if request.method == "POST" and request.content_type not in FORM_TYPES:
+        return True  # not a browser's form, so a script: answer in JSON
     accept = request.headers.get("Accept", "")
     return "application/json" in accept and "text/html" not in accept
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
@@ -60,3 +60,25 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return render(
         request, "500.html", {"message": "服务器内部错误"}, status=HTTPStatus.INTERNAL_SERVER_ERROR
     )
+
+
+class MethodNotAllowedMiddleware:
+    """405 for a method the view does not have, before CSRF could answer 403 for it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict
+    ) -> HttpResponse | None:
+        view_class = getattr(view_func, "view_class", None)
+        if view_class is None:
+            return None
+        method = request.method.lower()
+        if method in view_class.http_method_names and hasattr(view_class, method):
+            return None
+        allowed = [m.upper() for m in view_class.http_method_names if hasattr(view_class, m)]
+        return HttpResponseNotAllowed(allowed)

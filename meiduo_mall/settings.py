@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "meiduo_mall.middleware.MethodNotAllowedMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "users.middleware.UsernameCookieMiddleware",
@@ -132,6 +133,7 @@ CACHES = {
         "OPTIONS": _redis_options,
     },
 }
+CSRF_FAILURE_VIEW = "meiduo_mall.views.csrf_failure"
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 SESSION_CACHE_ALIAS = "session"
 SESSION_COOKIE_AGE = 14 * 24 * 3600  # "remember me": two weeks, as the notes say
@@ -189,6 +191,7 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     # Vue from the npm registry (package.json), installed by ./run and ./test.
     ("vendor/vue", BASE_DIR / "node_modules" / "vue" / "dist"),
+    ("vendor/swagger-ui", BASE_DIR / "node_modules" / "swagger-ui-dist"),
 ]
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 STORAGES = {

@@ -1,6 +1,10 @@
 from django.urls import include, path
 
+from meiduo_mall.views import ApiDocsView, ApiSchemaView
+
 urlpatterns = [
+    path("api/schema/", ApiSchemaView.as_view(), name="api_schema"),
+    path("api/docs/", ApiDocsView.as_view(), name="api_docs"),
     path("", include("contents.urls")),
     path("", include("users.urls")),
     path("", include("verifications.urls")),

@@ -16,6 +16,6 @@ fi
 if ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null \
         && ! [ node_modules/.installed -nt package-lock.json ]; then
     echo "installing front-end packages into node_modules ..." >&2
-    npm ci --no-audit --no-fund --loglevel=error 2> >(grep -v "Unknown user config" >&2)
+    npm ci --no-audit --no-fund --loglevel=error >/dev/null 2> >(grep -v "Unknown user config" >&2)
     touch node_modules/.installed
 fi

@@ -260,3 +260,14 @@ def test_a_session_that_ended_takes_the_stale_greeting_with_it(browser, live_ser
 
         expect(page.locator("#user-nav")).not_to_contain_text("欢迎您")
         assert [c for c in page.context.cookies() if c["name"] == "username"] == []
+
+
+def test_the_api_docs_page_lists_every_operation(desktop_page):
+    page = desktop_page
+    page.goto("/api/docs/")
+
+    expect(page.locator(".opblock").first).to_be_visible()
+    summaries = page.locator(".opblock-summary-path").all_inner_texts()
+    assert {"/sms_codes/{mobile}/", "/register/", "/login/", "/info/"} <= {
+        s.strip() for s in summaries
+    }

@@ -1,0 +1,36 @@
+"""Project-wide views: the OpenAPI document, its docs page, and CSRF refusals."""
+
+from functools import cache
+from http import HTTPStatus
+from pathlib import Path
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views import View
+
+from meiduo_mall import api
+
+OPENAPI_PATH = Path(__file__).resolve().parent / "openapi.yaml"
+
+
+@cache
+def openapi_document() -> bytes:
+    return OPENAPI_PATH.read_bytes()
+
+
+class ApiSchemaView(View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponse(openapi_document(), content_type="application/yaml; charset=utf-8")
+
+
+class ApiDocsView(View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, "api_docs.html")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: the API's JSON shape for scripts, a page for browsers."""
+    message = "请求已过期或来源不明，请刷新页面后重试"
+    if api.wants_json(request):
+        return api.error(api.Code.FORBIDDEN, message, status=HTTPStatus.FORBIDDEN)
+    return render(request, "403_csrf.html", {"message": message}, status=HTTPStatus.FORBIDDEN)
