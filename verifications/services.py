@@ -4,15 +4,14 @@ import enum
 import logging
 import secrets
 from dataclasses import dataclass
-from functools import cache
 
-from captcha.image import ImageCaptcha
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 from django_redis import get_redis_connection
 from redis import Redis
 
 from meiduo_mall import ratelimit
+from verifications import captcha
 from verifications import constants as c
 
 logger = logging.getLogger(__name__)
@@ -22,15 +21,10 @@ def verify_code_redis() -> Redis:
     return get_redis_connection("verify_code")
 
 
-@cache
-def _image_captcha() -> ImageCaptcha:
-    return ImageCaptcha(width=120, height=48, font_sizes=(34, 38, 42))
-
-
 def new_image_code(uuid: str) -> bytes:
     """Draw a fresh captcha for `uuid` and keep its answer for IMAGE_CODE_EXPIRES seconds."""
     text = "".join(secrets.choice(c.IMAGE_CODE_ALPHABET) for _ in range(c.IMAGE_CODE_LENGTH))
-    png = _image_captcha().generate(text, format="png").getvalue()
+    png = captcha.draw(text)
     verify_code_redis().set(c.image_code_key(uuid), text, ex=c.IMAGE_CODE_EXPIRES)
     return png
 
