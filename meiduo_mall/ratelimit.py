@@ -144,13 +144,6 @@ def refund(action: str, verdict: Verdict, **values: str) -> None:
         pipe.execute()
 
 
-def clear(action: str, **values: str) -> None:
-    """Forget every hit for these values (tests, and an operator unlocking an account)."""
-    rules = rules_for(action)
-    if rules:
-        get_redis_connection("verify_code").delete(*redis_keys(action, rules, values))
-
-
 def describe_wait(seconds_left: int) -> str:
     """A wait as a shopper reads it: 45秒, 5分钟, 2小时."""
     if seconds_left < 120:
