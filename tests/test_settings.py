@@ -18,19 +18,20 @@ PRINT_SETTINGS = (
 )
 
 
-def settings_under(**env: str) -> dict:
+def load_settings(**env: str) -> subprocess.CompletedProcess:
+    """Import the settings in a fresh process with exactly these DJANGO_* overrides."""
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "meiduo_mall.settings", **env}
     for name in ("DJANGO_DEBUG", "DJANGO_SECURE_COOKIES", "DJANGO_SECRET_KEY"):
         if name not in env:
             environment.pop(name, None)
-    result = subprocess.run(
-        [sys.executable, "-c", PRINT_SETTINGS],
-        env=environment,
-        cwd=BASE_DIR,
-        capture_output=True,
-        text=True,
-        check=False,
+    command = [sys.executable, "-c", PRINT_SETTINGS]
+    return subprocess.run(
+        command, env=environment, cwd=BASE_DIR, capture_output=True, text=True, check=False
     )
+
+
+def settings_under(**env: str) -> dict:
+    result = load_settings(**env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -59,16 +60,7 @@ def test_secure_cookies_can_be_switched_off_for_a_plain_http_deployment():
 
 
 def test_production_refuses_to_start_without_a_secret_key():
-    environment = {**os.environ, "DJANGO_DEBUG": "0"}
-    environment.pop("DJANGO_SECRET_KEY", None)
-    result = subprocess.run(
-        [sys.executable, "-c", PRINT_SETTINGS],
-        env=environment,
-        cwd=BASE_DIR,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = load_settings(DJANGO_DEBUG="0")
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
