@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("verifications.urls")),
 ]
 
+handler400 = "meiduo_mall.views.bad_request"
 handler500 = "meiduo_mall.middleware.server_error"

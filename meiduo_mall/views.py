@@ -34,3 +34,11 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if api.wants_json(request):
         return api.error(api.Code.FORBIDDEN, message, status=HTTPStatus.FORBIDDEN)
     return render(request, "403_csrf.html", {"message": message}, status=HTTPStatus.FORBIDDEN)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400: a body Django cannot parse (a multipart form without its boundary)."""
+    message = "请求数据格式错误"
+    if api.wants_json(request):
+        return api.error(api.Code.PARAM_ERR, message)
+    return render(request, "400.html", {"message": message}, status=HTTPStatus.BAD_REQUEST)

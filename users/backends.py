@@ -8,6 +8,8 @@ from django.http import HttpRequest
 
 from users.constants import MOBILE_RE
 
+ACCOUNT_MAX_LENGTH = 150  # Django's username field
+
 UserModel = get_user_model()
 
 
@@ -16,6 +18,8 @@ def get_user_by_account(account: str) -> Any | None:
 
     Registration refuses mobile-shaped usernames, so one account never matches two users.
     """
+    if len(account) > ACCOUNT_MAX_LENGTH or not account.isprintable():
+        return None  # no such user can exist; and PostgreSQL refuses NUL in a query
     if MOBILE_RE.fullmatch(account):
         user = UserModel._default_manager.filter(mobile=account).first()
         if user is not None:

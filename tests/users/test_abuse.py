@@ -84,6 +84,15 @@ def test_the_notes_passwords_and_long_printable_passphrases_are_accepted(
 # --- Login
 
 
+@pytest.mark.parametrize("account", ["nul\x00byte", "x" * 5000, "tab\there"])
+def test_an_account_no_user_can_have_is_just_a_failed_login(client, account):
+    # Found by the fuzzer on PostgreSQL: a NUL byte in the query was a 500.
+    response = login(client, account, "wrongpass1")
+
+    assert response.status_code == 400
+    assert response.json() == {"code": 4010, "message": "用户名或密码错误"}
+
+
 def test_five_failures_per_account_then_429_even_with_the_right_password(client, user):
     statuses = [login(client, user.username, "wrongpass1").status_code for _ in range(5)]
 
