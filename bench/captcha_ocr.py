@@ -13,7 +13,8 @@ from io import BytesIO
 from captcha.image import ImageCaptcha
 from PIL import Image, ImageDraw
 
-from verifications import captcha, ocr
+from bench import ocr
+from verifications import captcha
 from verifications.constants import IMAGE_CODE_ALPHABET, IMAGE_CODE_LENGTH
 
 SAMPLES = int(os.environ.get("BENCH_CAPTCHAS", "60"))

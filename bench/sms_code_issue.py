@@ -17,6 +17,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
+from meiduo_mall.redis_scripts import verify_code_redis  # noqa: E402
 from verifications import constants as c  # noqa: E402
 from verifications import services  # noqa: E402
 
@@ -91,7 +92,7 @@ def run(name: str, issue, redis) -> tuple[str, float, float, float]:
 
 
 def main() -> None:
-    redis = services.verify_code_redis()
+    redis = verify_code_redis()
     lua_script(redis, "warm-up", "none", "x", "0")  # load the script once
     redis.delete(c.send_flag_key("warm-up"))
     limits = settings.RATE_LIMITS["send_sms"]

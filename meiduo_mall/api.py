@@ -5,10 +5,11 @@ from enum import IntEnum
 from http import HTTPStatus
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views import View
 
-from meiduo_mall.ratelimit import describe_wait
+from meiduo_mall.ratelimit import wait_message
 
 
 class Code(IntEnum):
@@ -63,8 +64,8 @@ class ApiView(View):
 
 def wants_json(request: HttpRequest) -> bool:
     """True for JSON-only endpoints and clients that speak JSON (body or Accept header)."""
-    view_class = getattr(getattr(request, "resolver_match", None), "func", None)
-    if getattr(getattr(view_class, "view_class", None), "json_only", False):
+    view = getattr(getattr(request, "resolver_match", None), "func", None)
+    if getattr(getattr(view, "view_class", None), "json_only", False):
         return True
     if request.content_type == "application/json":
         return True
@@ -72,6 +73,14 @@ def wants_json(request: HttpRequest) -> bool:
         return True  # not a browser's form, so a script: answer in JSON
     accept = request.headers.get("Accept", "")
     return "application/json" in accept and "text/html" not in accept
+
+
+def refuse(request: HttpRequest, code: Code, message: str, status: int) -> HttpResponse:
+    """A refusal in the client's terms: JSON for scripts, a plain page for browsers.
+    The page uses nothing of the session, so it renders while Redis is down."""
+    if wants_json(request):
+        return error(code, message, status=status)
+    return render(request, "error.html", {"message": message}, status=status)
 
 
 class MalformedBody(ValueError):
@@ -95,7 +104,7 @@ def too_many(message: str, retry_after: int, code: Code = Code.THROTTLED) -> Jso
     """429 with the wait in the message ("请5分钟后再试") and in Retry-After."""
     response = error(
         code,
-        f"{message}，请{describe_wait(retry_after)}后再试",
+        wait_message(message, retry_after),
         status=HTTPStatus.TOO_MANY_REQUESTS,
         retry_after=retry_after,
     )

@@ -7,7 +7,6 @@ from http import HTTPStatus
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import render
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
@@ -26,12 +25,8 @@ UNAVAILABLE_MESSAGE = "服务暂时不可用，请稍后再试"
 
 def service_unavailable(request: HttpRequest, exc: BaseException) -> HttpResponse:
     logger.error("service unavailable on %s %s: %r", request.method, request.path, exc)
-    if api.wants_json(request):
-        return api.error(
-            api.Code.SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, status=HTTPStatus.SERVICE_UNAVAILABLE
-        )
-    return render(
-        request, "503.html", {"message": UNAVAILABLE_MESSAGE}, status=HTTPStatus.SERVICE_UNAVAILABLE
+    return api.refuse(
+        request, api.Code.SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, HTTPStatus.SERVICE_UNAVAILABLE
     )
 
 
@@ -53,12 +48,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
     exc = sys.exc_info()[1]
     if isinstance(exc, SERVICE_ERRORS):
         return service_unavailable(request, exc)
-    if api.wants_json(request):
-        return api.error(
-            api.Code.SERVICE_UNAVAILABLE, "服务器内部错误", status=HTTPStatus.INTERNAL_SERVER_ERROR
-        )
-    return render(
-        request, "500.html", {"message": "服务器内部错误"}, status=HTTPStatus.INTERNAL_SERVER_ERROR
+    return api.refuse(
+        request, api.Code.SERVICE_UNAVAILABLE, "服务器内部错误", HTTPStatus.INTERNAL_SERVER_ERROR
     )
 
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
-from django_redis import get_redis_connection
+
+from meiduo_mall.redis_scripts import run_script, verify_code_redis
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RULE_RE = re.compile(r"^(\d+)/(\d*)([smhd])/([a-z_]+)$")
@@ -122,10 +123,9 @@ def consume(action: str, **values: str) -> Verdict:
     rules = rules_for(action)
     if not rules:
         return Verdict(True)
-    redis = get_redis_connection("verify_code")
     token = secrets.token_hex(8)
-    wait = redis.register_script(_CONSUME_LUA)(
-        keys=redis_keys(action, rules, values), args=[token, *limit_args(rules)]
+    wait = run_script(
+        _CONSUME_LUA, keys=redis_keys(action, rules, values), args=[token, *limit_args(rules)]
     )
     if wait:
         return Verdict(False, seconds(wait))
@@ -137,11 +137,15 @@ def refund(action: str, verdict: Verdict, **values: str) -> None:
     rules = rules_for(action)
     if not rules or not verdict.token:
         return
-    redis = get_redis_connection("verify_code")
-    with redis.pipeline(transaction=False) as pipe:
+    with verify_code_redis().pipeline(transaction=False) as pipe:
         for key in redis_keys(action, rules, values):
             pipe.zrem(key, verdict.token)
         pipe.execute()
+
+
+def wait_message(what: str, seconds_left: int) -> str:
+    """What was refused and for how long, e.g. 登录失败次数过多，请5分钟后再试."""
+    return f"{what}，请{describe_wait(seconds_left)}后再试"
 
 
 def describe_wait(seconds_left: int) -> str:

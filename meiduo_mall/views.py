@@ -31,14 +31,9 @@ class ApiDocsView(View):
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: the API's JSON shape for scripts, a page for browsers."""
     message = "请求已过期或来源不明，请刷新页面后重试"
-    if api.wants_json(request):
-        return api.error(api.Code.FORBIDDEN, message, status=HTTPStatus.FORBIDDEN)
-    return render(request, "403_csrf.html", {"message": message}, status=HTTPStatus.FORBIDDEN)
+    return api.refuse(request, api.Code.FORBIDDEN, message, HTTPStatus.FORBIDDEN)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler400: a body Django cannot parse (a multipart form without its boundary)."""
-    message = "请求数据格式错误"
-    if api.wants_json(request):
-        return api.error(api.Code.PARAM_ERR, message)
-    return render(request, "400.html", {"message": message}, status=HTTPStatus.BAD_REQUEST)
+    return api.refuse(request, api.Code.PARAM_ERR, "请求数据格式错误", HTTPStatus.BAD_REQUEST)

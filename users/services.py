@@ -139,7 +139,7 @@ def authenticate_account(request: HttpRequest, data: Mapping[str, Any]) -> Any:
     if not verdict.allowed:
         raise Refused(
             Code.THROTTLED,
-            f"登录失败次数过多，请{ratelimit.describe_wait(verdict.retry_after)}后再试",
+            ratelimit.wait_message("登录失败次数过多", verdict.retry_after),
             retry_after=verdict.retry_after,
         )
     user = authenticate(request, username=account, password=password)

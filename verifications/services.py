@@ -7,18 +7,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.crypto import salted_hmac
-from django_redis import get_redis_connection
-from redis import Redis
 
 from meiduo_mall import ratelimit
+from meiduo_mall.redis_scripts import run_script, verify_code_redis
 from verifications import captcha
 from verifications import constants as c
 
 logger = logging.getLogger(__name__)
-
-
-def verify_code_redis() -> Redis:
-    return get_redis_connection("verify_code")
 
 
 def new_image_code(uuid: str) -> bytes:
@@ -104,8 +99,8 @@ def issue_sms_code(
 ) -> SmsCodeOutcome:
     rules = ratelimit.rules_for("send_sms")
     values = {"mobile": mobile, "ip": client_ip}
-    redis = verify_code_redis()
-    status, wait_ms = redis.register_script(_ISSUE_SMS_CODE_LUA)(
+    status, wait_ms = run_script(
+        _ISSUE_SMS_CODE_LUA,
         keys=[
             c.send_flag_key(mobile),
             c.image_code_key(image_code_id),
@@ -121,14 +116,12 @@ def issue_sms_code(
             *ratelimit.limit_args(rules),
         ],
     )
-    issue = SmsCodeIssue(status.decode() if isinstance(status, bytes) else status)
-    return SmsCodeOutcome(issue, ratelimit.seconds(wait_ms) if wait_ms else 0)
+    return SmsCodeOutcome(SmsCodeIssue(status), ratelimit.seconds(wait_ms) if wait_ms else 0)
 
 
 def withdraw_sms_code(mobile: str) -> None:
     """Undo issue_sms_code when the code could not be handed to the broker."""
-    redis = verify_code_redis()
-    redis.delete(c.sms_code_key(mobile), c.send_flag_key(mobile))
+    verify_code_redis().delete(c.sms_code_key(mobile), c.send_flag_key(mobile))
 
 
 class SmsCodeCheck(enum.Enum):
@@ -139,12 +132,12 @@ class SmsCodeCheck(enum.Enum):
 
 
 def check_sms_code(mobile: str, sms_code: str) -> SmsCodeCheck:
-    redis = verify_code_redis()
-    result = redis.register_script(_CHECK_SMS_CODE_LUA)(
+    result = run_script(
+        _CHECK_SMS_CODE_LUA,
         keys=[c.sms_code_key(mobile)],
         args=[sms_code_digest(mobile, sms_code), settings.SMS_CODE_MAX_TRIES],
     )
-    return SmsCodeCheck(result.decode() if isinstance(result, bytes) else result)
+    return SmsCodeCheck(result)
 
 
 def consume_sms_code(mobile: str) -> None:

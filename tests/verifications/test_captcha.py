@@ -5,8 +5,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from bench import ocr
 from bench.captcha_ocr import plain
-from verifications import captcha, ocr
+from verifications import captcha
 from verifications.constants import IMAGE_CODE_ALPHABET
 
 pytestmark = pytest.mark.skipif(ocr.TESSERACT is None, reason="apt-get install tesseract-ocr")
