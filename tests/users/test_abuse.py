@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
 
 from tests.conftest import csrf_token
@@ -171,11 +172,15 @@ def test_concurrent_guesses_cannot_slip_past_the_account_limit(user):
 
     def guess(args):
         c, token = args
-        return c.post(
-            "/login/",
-            {"username": user.username, "password": "wrongpass1", "csrfmiddlewaretoken": token},
-            HTTP_ACCEPT="application/json",
-        ).status_code
+        try:
+            return c.post(
+                "/login/",
+                {"username": user.username, "password": "wrongpass1", "csrfmiddlewaretoken": token},
+                HTTP_ACCEPT="application/json",
+            ).status_code
+        finally:
+            # Each thread has its own connection; left open, it blocks dropping the test DB.
+            connection.close()
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         statuses = list(pool.map(guess, zip(clients, tokens, strict=True)))
