@@ -17,7 +17,8 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
-from meiduo_mall.redis_scripts import verify_code_redis  # noqa: E402
+from core import ratelimit  # noqa: E402
+from core.redis_scripts import verify_code_redis  # noqa: E402
 from verifications import constants as c  # noqa: E402
 from verifications import services  # noqa: E402
 
@@ -86,7 +87,7 @@ def run(name: str, issue, redis) -> tuple[str, float, float, float]:
     commands = (commands_processed(redis) - before - 1) / ROUNDS
     for mobile, _ in cases:
         redis.delete(c.sms_code_key(mobile), c.send_flag_key(mobile))
-    for key in redis.scan_iter(match="rl:send_sms:*", count=1000):
+    for key in redis.scan_iter(match=ratelimit.key_pattern("send_sms"), count=1000):
         redis.delete(key)
     return name, ROUNDS / elapsed, trips.count / ROUNDS, commands
 

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from meiduo_mall.api import ApiView
-from meiduo_mall.views import OPENAPI_PATH
+from core.api import ApiView
+from core.views import OPENAPI_PATH
 from users.views import FormOrJsonView, UserInfoView
 
 DOCUMENT = yaml.safe_load(Path(OPENAPI_PATH).read_text(encoding="utf-8"))

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from meiduo_mall.embedded import free_port
-from tests.conftest import BASE_DIR, WorkerProcess, sms_sent_to, unique_mobile, worker_env
+from devtools.embedded import free_port
+from tests.helpers import BASE_DIR, WorkerProcess, sms_sent_to, unique_mobile, worker_env
+from verifications import constants as vc
 
 PASSWORD = "operator2026ok"
 
@@ -110,7 +111,7 @@ def test_a_shopper_registers_logs_out_and_logs_back_in(site, fake_vendor, redis_
     image_code_id = str(uuid.uuid4())
     png = http.get(f"{site}/image_codes/{image_code_id}/", timeout=5)
     assert png.headers["Content-Type"] == "image/png"
-    answer = redis_conn.get(f"img_{image_code_id}").decode()
+    answer = redis_conn.get(vc.image_code_key(image_code_id)).decode()
 
     sms = http.get(
         f"{site}/sms_codes/{mobile}/",

@@ -8,9 +8,9 @@ from django.db import connections
 from django.db.utils import load_backend
 
 from celery_tasks.main import celery_app
-from meiduo_mall.embedded import free_port
-from tests.conftest import csrf_token, image_code_for, unique_mobile
-from tests.users.conftest import PASSWORD
+from devtools.embedded import free_port
+from tests.helpers import PASSWORD, csrf_token, image_code_for, unique_mobile
+from verifications import constants as vc
 
 UNAVAILABLE = {"code": 5000, "message": "服务暂时不可用，请稍后再试"}
 
@@ -71,8 +71,8 @@ def test_broker_down_answers_503_and_gives_the_mobile_its_turn_back(
 
     assert response.status_code == 503
     assert response.json() == {"code": 5000, "message": "短信服务暂时不可用，请稍后再试"}
-    assert not redis_conn.exists(f"sms_{mobile}")
-    assert redis_conn.get(f"send_flag_{mobile}") is None
+    assert not redis_conn.exists(vc.sms_code_key(mobile))
+    assert redis_conn.get(vc.send_flag_key(mobile)) is None
 
 
 def test_redis_down_answers_503_json_for_the_captcha(client, redis_down):

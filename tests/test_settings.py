@@ -8,7 +8,7 @@ import sys
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.conftest import BASE_DIR
+from tests.helpers import BASE_DIR
 
 PRINT_SETTINGS = (
     "import json, django; from django.conf import settings; django.setup(); print(json.dumps({"

@@ -6,9 +6,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
-from users.constants import MOBILE_RE
+from core.forms import MOBILE_RE
 
 ACCOUNT_MAX_LENGTH = 150  # Django's username field
+_NOT_LOOKED_UP = object()
 
 UserModel = get_user_model()
 
@@ -33,11 +34,14 @@ class UsernameMobileAuthBackend(ModelBackend):
         request: HttpRequest | None,
         username: str | None = None,
         password: str | None = None,
+        known_user: Any = _NOT_LOOKED_UP,
         **kwargs: Any,
     ) -> Any | None:
+        """`known_user`: the account's user (or None) when the caller has looked it up
+        already (the login form does, for its limits), so it is not looked up twice."""
         if username is None or password is None:
             return None
-        user = get_user_by_account(username)
+        user = get_user_by_account(username) if known_user is _NOT_LOOKED_UP else known_user
         if user is None:
             # Hash anyway, as ModelBackend does, so the reply time does not tell
             # whether the account exists.

@@ -2,6 +2,7 @@ import uuid
 from http import HTTPStatus
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
@@ -10,12 +11,13 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
-from meiduo_mall import api, ratelimit
-from meiduo_mall.client_ip import client_ip
+from core import api, ratelimit
+from core.client_ip import client_ip
+from core.forms import MobileField
 from users import services
-from users.constants import MOBILE_RE, USERNAME_RE
 from users.cookies import forget_username, remember_username
-from users.services import Refused
+from users.forms import LoginForm, RegisterForm
+from verifications.forms import SmsCodeRequestForm
 
 
 def safe_next(request: HttpRequest, default: str = "/") -> str:
@@ -33,88 +35,78 @@ class CsrfTokenView(api.ApiView):
 
 
 class FormOrJsonView(View):
-    """A POST sent as JSON is answered in JSON; a form post gets a page or a redirect."""
+    """A POST sent as JSON is answered in JSON; a form post gets a redirect, or the
+    page again with the form's errors."""
 
     template_name: str
 
+    def get_form(self, request: HttpRequest, data: dict[str, Any] | None = None) -> Any:
+        raise NotImplementedError
+
+    def form_valid(self, request: HttpRequest, form: Any) -> HttpResponse:
+        raise NotImplementedError
+
+    def page_context(self, request: HttpRequest, form: Any) -> dict[str, Any]:
+        return {"form": form}
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(
+            request, self.template_name, self.page_context(request, self.get_form(request))
+        )
+
     def post(self, request: HttpRequest) -> HttpResponse:
-        try:
-            data = api.request_data(request)
-        except api.MalformedBody as exc:
-            return api.error(api.Code.PARAM_ERR, str(exc))
-        try:
-            return self.accepted(request, data)
-        except Refused as refusal:
-            status = HTTPStatus.TOO_MANY_REQUESTS if refusal.retry_after else HTTPStatus.BAD_REQUEST
-            if api.wants_json(request):
-                response = api.error(
-                    refusal.code,
-                    refusal.message,
-                    status=status,
-                    field=refusal.field,
-                    retry_after=refusal.retry_after or None,
-                )
-            else:
-                context = self.refused_context(request, data, refusal)
-                response = render(request, self.template_name, context, status=status)
-            if refusal.retry_after:
-                response["Retry-After"] = str(refusal.retry_after)
-            return response
-
-    def accepted(self, request: HttpRequest, data: dict[str, Any]) -> HttpResponse:
-        raise NotImplementedError
-
-    def refused_context(
-        self, request: HttpRequest, data: dict[str, Any], refusal: Refused
-    ) -> dict[str, Any]:
-        raise NotImplementedError
+        form = self.get_form(request, api.request_data(request))
+        if form.is_valid():
+            try:
+                return self.form_valid(request, form)
+            except api.Refused as refusal:
+                form.add_error(refusal.field, refusal.message)
+        refusal = form.refusal()
+        if api.wants_json(request):
+            return api.refused(refusal)
+        context = {**self.page_context(request, form), "refusal": refusal}
+        response = render(request, self.template_name, context, status=refusal.status)
+        if refusal.retry_after:
+            response["Retry-After"] = str(refusal.retry_after)
+        return response
 
 
 class RegisterView(FormOrJsonView):
     template_name = "users/register.html"
 
-    def get(self, request: HttpRequest) -> HttpResponse:
-        return render(request, self.template_name, {"image_code_id": uuid.uuid4()})
+    def get_form(self, request: HttpRequest, data: dict[str, Any] | None = None) -> RegisterForm:
+        return RegisterForm(data)
 
-    def accepted(self, request: HttpRequest, data: dict[str, Any]) -> HttpResponse:
-        user = services.register(data)
+    def form_valid(self, request: HttpRequest, form: RegisterForm) -> HttpResponse:
+        user = services.register(form)
         login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         response = api.ok("注册成功") if api.wants_json(request) else redirect("contents:index")
         return remember_username(response, user.username)
 
-    def refused_context(
-        self, request: HttpRequest, data: dict[str, Any], refusal: Refused
-    ) -> dict[str, Any]:
+    def page_context(self, request: HttpRequest, form: RegisterForm) -> dict[str, Any]:
         return {
-            "errmsg": refusal.message,
-            "field": refusal.field,
-            "form": {k: v for k, v in data.items() if k not in {"password", "password2"}},
+            "form": form,
             "image_code_id": uuid.uuid4(),
+            "rules": {**form.page_rules(), **SmsCodeRequestForm().page_rules()},
         }
 
 
 class LoginView(FormOrJsonView):
     template_name = "users/login.html"
 
-    def get(self, request: HttpRequest) -> HttpResponse:
-        return render(request, self.template_name, {"next": safe_next(request, "")})
+    def get_form(self, request: HttpRequest, data: dict[str, Any] | None = None) -> LoginForm:
+        return LoginForm(request, data)
 
-    def accepted(self, request: HttpRequest, data: dict[str, Any]) -> HttpResponse:
-        user = services.authenticate_account(request, data)
+    def form_valid(self, request: HttpRequest, form: LoginForm) -> HttpResponse:
+        user = form.get_user()
         login(request, user)  # rotates the session key and the CSRF token
         # Not remembered: the session ends with the browser; remembered: two weeks.
-        request.session.set_expiry(None if services.is_checked(data.get("remembered")) else 0)
+        request.session.set_expiry(None if form.cleaned_data["remembered"] else 0)
         response = api.ok("登录成功") if api.wants_json(request) else redirect(safe_next(request))
         return remember_username(response, user.username)
 
-    def refused_context(
-        self, request: HttpRequest, data: dict[str, Any], refusal: Refused
-    ) -> dict[str, Any]:
-        return {
-            "account_errmsg": refusal.message,
-            "username": services.as_text(data.get("username")),
-            "next": safe_next(request, ""),
-        }
+    def page_context(self, request: HttpRequest, form: LoginForm) -> dict[str, Any]:
+        return {"form": form, "next": safe_next(request, ""), "rules": form.page_rules()}
 
 
 class LogoutView(View):
@@ -143,24 +135,41 @@ class UserInfoView(View):
 
 
 class CountView(api.ApiView):
-    """The register form's "is it taken?" questions, limited per IP against enumeration."""
+    """The register form's "is it taken?" questions, limited per IP against enumeration.
+    Each checks its value with the register form's own field."""
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    url_kwarg: str
+    field: forms.Field
+    field_code: api.Code
+
+    def get(self, request: HttpRequest, **kwargs: str) -> HttpResponse:
+        value = kwargs[self.url_kwarg]
         verdict = ratelimit.consume("count", ip=client_ip(request))
         if not verdict.allowed:
-            return api.too_many("请求过于频繁", verdict.retry_after)
-        return super().dispatch(request, *args, **kwargs)
+            return api.refused(api.Refused.throttled("请求过于频繁", verdict.retry_after))
+        try:
+            value = self.field.clean(value)
+        except forms.ValidationError as exc:
+            return api.error(self.field_code, exc.messages[0])
+        return api.ok(count=int(self.taken(value)))
+
+    def taken(self, value: str) -> bool:
+        raise NotImplementedError
 
 
 class UsernameCountView(CountView):
-    def get(self, request: HttpRequest, username: str) -> HttpResponse:
-        if not USERNAME_RE.fullmatch(username):
-            return api.error(api.Code.USERNAME_ERR, "请输入5-20个字符的用户名（字母、数字、_或-）")
-        return api.ok(count=int(services.username_taken(username)))
+    url_kwarg = "username"
+    field = RegisterForm.base_fields["username"]
+    field_code = api.Code.USERNAME_ERR
+
+    def taken(self, value: str) -> bool:
+        return services.username_taken(value)
 
 
 class MobileCountView(CountView):
-    def get(self, request: HttpRequest, mobile: str) -> HttpResponse:
-        if not MOBILE_RE.fullmatch(mobile):
-            return api.error(api.Code.MOBILE_ERR, "请输入正确的手机号码")
-        return api.ok(count=int(services.mobile_taken(mobile)))
+    url_kwarg = "mobile"
+    field = MobileField()
+    field_code = api.Code.MOBILE_ERR
+
+    def taken(self, value: str) -> bool:
+        return services.mobile_taken(value)

@@ -3,7 +3,6 @@ IMAGE_CODE_LENGTH = 4
 # No 0/O/Q, 1/I/L: a shopper should not have to guess which one is drawn.
 IMAGE_CODE_ALPHABET = "23456789ABCDEFGHJKMNPRSTUVWXYZ"
 
-SMS_CODE_EXPIRES = 300  # seconds an SMS code lives in Redis
 SMS_CODE_LENGTH = 6
 
 

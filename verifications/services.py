@@ -1,19 +1,19 @@
-"""Image captchas and SMS codes, kept in Redis."""
+"""Image captchas and SMS codes, kept in Redis, and the flow that sends a code."""
 
 import enum
-import logging
 import secrets
 from dataclasses import dataclass
+from http import HTTPStatus
 
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 
-from meiduo_mall import ratelimit
-from meiduo_mall.redis_scripts import run_script, verify_code_redis
+from core import ratelimit
+from core.api import Code, Refused
+from core.redis_scripts import run_script, verify_code_redis
 from verifications import captcha
 from verifications import constants as c
-
-logger = logging.getLogger(__name__)
+from verifications.sms import SmsQueueUnavailable, send_verification_code_sms
 
 
 def new_image_code(uuid: str) -> bytes:
@@ -112,11 +112,40 @@ def issue_sms_code(
             settings.SMS_SEND_INTERVAL * 1000,
             image_code.lower(),
             sms_code_digest(mobile, sms_code),
-            c.SMS_CODE_EXPIRES * 1000,
+            settings.SMS_CODE_EXPIRES * 1000,
             *ratelimit.limit_args(rules),
         ],
     )
     return SmsCodeOutcome(SmsCodeIssue(status), ratelimit.seconds(wait_ms) if wait_ms else 0)
+
+
+_SMS_REFUSALS = {
+    SmsCodeIssue.IMAGE_CODE_EXPIRED: "图形验证码已失效，请点击图片刷新",
+    SmsCodeIssue.IMAGE_CODE_WRONG: "图形验证码输入错误",
+}
+
+
+def send_sms_code(mobile: str, image_code_id: str, image_code: str, client_ip: str) -> None:
+    """The whole of "send me a code": issue it in Redis, then queue the SMS. Raises
+    Refused (captcha, 60 s, limits, broker down) having left nothing behind."""
+    sms_code = new_sms_code()
+    outcome = issue_sms_code(mobile, image_code_id, image_code, sms_code, client_ip)
+    if outcome.issue is SmsCodeIssue.THROTTLED:
+        raise Refused.throttled("发送短信过于频繁", outcome.retry_after, field="mobile")
+    if outcome.issue is SmsCodeIssue.LIMITED:
+        raise Refused.throttled("短信发送次数已达上限", outcome.retry_after, field="mobile")
+    if outcome.issue is not SmsCodeIssue.ISSUED:
+        raise Refused(Code.IMAGE_CODE_ERR, _SMS_REFUSALS[outcome.issue], field="image_code")
+    try:
+        send_verification_code_sms(mobile, sms_code)
+    except SmsQueueUnavailable:
+        # Nothing was queued: give the mobile its turn back rather than a 60 s wait.
+        withdraw_sms_code(mobile)
+        raise Refused(
+            Code.SERVICE_UNAVAILABLE,
+            "短信服务暂时不可用，请稍后再试",
+            status=HTTPStatus.SERVICE_UNAVAILABLE,
+        ) from None
 
 
 def withdraw_sms_code(mobile: str) -> None:
@@ -141,5 +170,5 @@ def check_sms_code(mobile: str, sms_code: str) -> SmsCodeCheck:
 
 
 def consume_sms_code(mobile: str) -> None:
-    """A code serves one registration."""
+    """A code serves one use (a registration)."""
     verify_code_redis().delete(c.sms_code_key(mobile))

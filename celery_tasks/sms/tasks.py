@@ -1,9 +1,10 @@
 import logging
 
+from django.conf import settings
+
 from celery_tasks.main import celery_app
 from celery_tasks.sms.backends import get_sms_backend
 from celery_tasks.sms.errors import SmsTemporaryError
-from verifications.constants import SMS_CODE_EXPIRES
 
 logger = logging.getLogger(__name__)
 
@@ -17,8 +18,8 @@ logger = logging.getLogger(__name__)
     retry_jitter=True,
     max_retries=5,
     # A code older than its lifetime is useless: drop the message rather than send it late.
-    expires=SMS_CODE_EXPIRES,
+    expires=settings.SMS_CODE_EXPIRES,
 )
 def ccp_send_sms_code(mobile: str, sms_code: str) -> None:
     """Send a verification code. A retry resends the same code, so a duplicate is harmless."""
-    get_sms_backend().send_verification_code(mobile, sms_code, SMS_CODE_EXPIRES // 60)
+    get_sms_backend().send_verification_code(mobile, sms_code, settings.SMS_CODE_EXPIRES // 60)

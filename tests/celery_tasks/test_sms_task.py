@@ -9,8 +9,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from celery_tasks.sms.backends import ConsoleSmsBackend, get_sms_backend
 from celery_tasks.sms.tasks import ccp_send_sms_code
-from tests.conftest import VENDOR, WorkerProcess, sms_sent_to, unique_mobile, worker_env
 from tests.fake_yuntongxun import FakeYuntongxun
+from tests.helpers import VENDOR, WorkerProcess, sms_sent_to, unique_mobile, worker_env
 
 QUEUE = "test-sms-failures"
 

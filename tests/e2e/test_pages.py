@@ -8,8 +8,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from tests.conftest import sms_sent_to, store_sms_code, unique_mobile
 from tests.e2e.conftest import open_page, screenshot
+from tests.helpers import sms_sent_to, store_sms_code, unique_mobile
+from verifications import constants as vc
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "browser2026ok"
@@ -20,7 +21,7 @@ def captcha_answer(page, redis_conn) -> str:
     src = page.locator(".captcha img").get_attribute("src")
     image_code_id = re.fullmatch(r"/image_codes/([0-9a-f-]+)/", src).group(1)
     deadline = time.monotonic() + 5
-    while (answer := redis_conn.get(f"img_{image_code_id}")) is None:
+    while (answer := redis_conn.get(vc.image_code_key(image_code_id))) is None:
         assert time.monotonic() < deadline, "the captcha image was never fetched"
         time.sleep(0.05)
     return answer.decode()

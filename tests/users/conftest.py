@@ -3,15 +3,7 @@ import json
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.conftest import csrf_token, store_sms_code, unique_mobile
-
-PASSWORD = "meiduo2026pass"
-
-
-def logged_in_as(client) -> str | None:
-    """Who the session belongs to, as the user center tells it; None for a visitor."""
-    response = client.get("/info/", HTTP_ACCEPT="application/json")
-    return response.json()["username"] if response.status_code == 200 else None
+from tests.helpers import PASSWORD, csrf_token, store_sms_code, unique_mobile
 
 
 @pytest.fixture

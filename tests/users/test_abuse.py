@@ -10,8 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 
-from tests.conftest import csrf_token
-from tests.users.conftest import PASSWORD, logged_in_as
+from tests.helpers import PASSWORD, csrf_token, logged_in_as
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()

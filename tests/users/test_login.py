@@ -1,8 +1,7 @@
 import pytest
 from django.conf import settings
 
-from tests.conftest import csrf_token
-from tests.users.conftest import PASSWORD, logged_in_as
+from tests.helpers import PASSWORD, csrf_token, logged_in_as
 
 pytestmark = pytest.mark.django_db
 

@@ -1,8 +1,8 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.conftest import csrf_token
-from tests.users.conftest import logged_in_as
+from tests.helpers import csrf_token, logged_in_as
+from verifications import constants as vc
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -24,7 +24,7 @@ def test_register_creates_a_hashed_user_logs_in_and_sets_the_username_cookie(
     assert response.cookies["username"]["max-age"] == 15 * 24 * 3600
     assert client.get("/info/", HTTP_ACCEPT="application/json").json()["username"] == "shopper_01"
     # The code served its registration.
-    assert not redis_conn.exists(f"sms_{registration['mobile']}")
+    assert not redis_conn.exists(vc.sms_code_key(registration["mobile"]))
 
 
 def test_the_register_form_posts_fields_and_is_redirected_home(client, registration):
@@ -88,11 +88,11 @@ def test_each_bad_field_is_refused_with_400_and_creates_nothing(
     assert body["field"] == field
     assert not User.objects.exists()
     # A refusal does not spend the SMS code.
-    assert redis_conn.exists(f"sms_{registration['mobile']}")
+    assert redis_conn.exists(vc.sms_code_key(registration["mobile"]))
 
 
 def test_an_expired_sms_code_is_refused(post_json, registration, redis_conn):
-    redis_conn.delete(f"sms_{registration['mobile']}")
+    redis_conn.delete(vc.sms_code_key(registration["mobile"]))
 
     response = post_json("/register/", registration)
 

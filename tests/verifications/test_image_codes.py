@@ -13,9 +13,9 @@ def test_image_code_is_a_png_whose_answer_redis_keeps_for_300_s(client, redis_co
     assert response["Content-Type"] == "image/png"
     assert response.content.startswith(b"\x89PNG\r\n\x1a\n")
     assert response["Cache-Control"] == "no-store"
-    answer = redis_conn.get(f"img_{image_code_id}").decode()
+    answer = redis_conn.get(vc.image_code_key(image_code_id)).decode()
     assert len(answer) == 4 and all(ch in vc.IMAGE_CODE_ALPHABET for ch in answer)
-    assert 290 <= redis_conn.ttl(f"img_{image_code_id}") <= 300
+    assert 290 <= redis_conn.ttl(vc.image_code_key(image_code_id)) <= 300
 
 
 def test_each_fetch_draws_a_new_answer(client, redis_conn):
@@ -23,7 +23,7 @@ def test_each_fetch_draws_a_new_answer(client, redis_conn):
     answers = set()
     for _ in range(5):
         client.get(f"/image_codes/{image_code_id}/")
-        answers.add(redis_conn.get(f"img_{image_code_id}"))
+        answers.add(redis_conn.get(vc.image_code_key(image_code_id)))
     assert len(answers) > 1
 
 
@@ -34,4 +34,4 @@ def test_a_malformed_uuid_is_refused_and_stores_nothing(client, redis_conn, bad_
     assert response.status_code == 400
     assert response.json()["code"] != 0
     assert response.json()["message"] == "图形验证码标识无效"
-    assert redis_conn.get(f"img_{bad_id}") is None
+    assert redis_conn.get(vc.image_code_key(bad_id)) is None

@@ -5,7 +5,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.test import Client
 
-from tests.conftest import image_code_for, sms_sent_to, unique_mobile
+from tests.helpers import image_code_for, sms_sent_to, unique_mobile
+from verifications import constants as vc
 from verifications.services import sms_code_digest
 
 
@@ -31,11 +32,11 @@ def test_right_captcha_stores_a_six_digit_code_and_the_worker_sends_it(
     code, minutes = message["datas"]
     assert len(code) == 6 and code.isdigit() and minutes == "5"
     # Redis keeps an HMAC of the code, never the code itself.
-    stored = redis_conn.hgetall(f"sms_{mobile}")
+    stored = redis_conn.hgetall(vc.sms_code_key(mobile))
     assert stored == {b"digest": sms_code_digest(mobile, code).encode(), b"tries": b"0"}
     assert code.encode() not in b"".join(stored.values())
-    assert 290 <= redis_conn.ttl(f"sms_{mobile}") <= 300
-    assert 50 <= redis_conn.ttl(f"send_flag_{mobile}") <= 60
+    assert 290 <= redis_conn.ttl(vc.sms_code_key(mobile)) <= 300
+    assert 50 <= redis_conn.ttl(vc.send_flag_key(mobile)) <= 60
     assert "Task ccp_send_sms_code[" in celery_worker.log()
 
 
@@ -43,9 +44,9 @@ def test_the_captcha_is_deleted_at_its_first_check_even_when_right(client, redis
     mobile = unique_mobile()
     image_code_id, answer = image_code_for(client, redis_conn)
     assert request_sms(client, mobile, image_code_id, answer).status_code == 200
-    assert redis_conn.get(f"img_{image_code_id}") is None
+    assert redis_conn.get(vc.image_code_key(image_code_id)) is None
 
-    redis_conn.delete(f"send_flag_{mobile}")  # past the 60 s
+    redis_conn.delete(vc.send_flag_key(mobile))  # past the 60 s
     again = request_sms(client, mobile, image_code_id, answer)
     assert again.status_code == 400
     assert again.json()["message"] == "图形验证码已失效，请点击图片刷新"
@@ -61,8 +62,8 @@ def test_a_wrong_captcha_is_refused_deleted_and_does_not_block_the_mobile(client
     assert response.status_code == 400
     assert response.json()["code"] != 0
     assert response.json()["message"] == "图形验证码输入错误"
-    assert redis_conn.get(f"img_{image_code_id}") is None
-    assert not redis_conn.exists(f"sms_{mobile}")
+    assert redis_conn.get(vc.image_code_key(image_code_id)) is None
+    assert not redis_conn.exists(vc.sms_code_key(mobile))
     # The failed attempt gave the mobile its turn back.
     image_code_id, answer = image_code_for(client, redis_conn)
     assert request_sms(client, mobile, image_code_id, answer).status_code == 200
@@ -72,7 +73,7 @@ def test_a_second_send_within_60_s_is_refused_and_keeps_the_first_code(client, r
     mobile = unique_mobile()
     image_code_id, answer = image_code_for(client, redis_conn)
     assert request_sms(client, mobile, image_code_id, answer).status_code == 200
-    first_code = redis_conn.hgetall(f"sms_{mobile}")
+    first_code = redis_conn.hgetall(vc.sms_code_key(mobile))
 
     image_code_id, answer = image_code_for(client, redis_conn)
     response = request_sms(client, mobile, image_code_id, answer)
@@ -80,7 +81,7 @@ def test_a_second_send_within_60_s_is_refused_and_keeps_the_first_code(client, r
     assert response.status_code == 429
     assert re.fullmatch(r"发送短信过于频繁，请(59|60)秒后再试", response.json()["message"])
     assert response["Retry-After"] in {"59", "60"}
-    assert redis_conn.hgetall(f"sms_{mobile}") == first_code
+    assert redis_conn.hgetall(vc.sms_code_key(mobile)) == first_code
 
 
 def test_concurrent_requests_for_one_mobile_send_exactly_one_sms(
@@ -126,5 +127,5 @@ def test_bad_input_is_refused_and_changes_nothing(client, redis_conn, mobile, pa
     assert response.status_code == 400
     assert response.json()["code"] != 0
     assert response.json()["message"] == message
-    assert redis_conn.get(f"send_flag_{mobile}") is None
-    assert not redis_conn.exists(f"sms_{mobile}")
+    assert redis_conn.get(vc.send_flag_key(mobile)) is None
+    assert not redis_conn.exists(vc.sms_code_key(mobile))

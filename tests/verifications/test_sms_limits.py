@@ -5,7 +5,8 @@ import time
 import pytest
 from django.test import Client
 
-from tests.conftest import image_code_for, unique_mobile
+from tests.helpers import image_code_for, unique_mobile
+from verifications import constants as vc
 
 
 def send(client: Client, redis_conn, mobile: str, **extra):
@@ -17,7 +18,7 @@ def send(client: Client, redis_conn, mobile: str, **extra):
 
 def past_the_60_s(redis_conn, mobile: str) -> None:
     """What a minute's wait does: the per-mobile send flag expires."""
-    redis_conn.delete(f"send_flag_{mobile}")
+    redis_conn.delete(vc.send_flag_key(mobile))
 
 
 def send_spaced(client: Client, redis_conn, mobile: str, times: int) -> None:

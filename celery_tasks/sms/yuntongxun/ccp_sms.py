@@ -33,11 +33,11 @@ from zoneinfo import ZoneInfo
 import requests
 
 from celery_tasks.sms.errors import SmsSendError, SmsTemporaryError
+from core.masking import mask_mobile
 
 logger = logging.getLogger(__name__)
 
 API_VERSION = "2013-12-26"
-DEFAULT_BASE_URL = "https://app.cloopen.com:8883"
 SUCCESS = "000000"
 # The vendor validates timestamps in China Standard Time, whatever our server's zone is.
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -65,13 +65,6 @@ def sign(account_sid: str, auth_token: str, timestamp: str) -> str:
 def auth_header(account_sid: str, timestamp: str) -> str:
     """The Authorization header: base64("sid:timestamp"), no scheme prefix."""
     return base64.b64encode(f"{account_sid}:{timestamp}".encode()).decode("ascii")
-
-
-def mask_mobile(mobile: str) -> str:
-    """138****5678: enough to correlate log lines, not enough to identify a person."""
-    if len(mobile) < 7:
-        return "****"
-    return f"{mobile[:3]}****{mobile[-4:]}"
 
 
 class _RedactSignature(logging.Filter):
@@ -107,8 +100,8 @@ class CCP:
         account_sid: str,
         auth_token: str,
         app_id: str,
-        base_url: str = DEFAULT_BASE_URL,
-        timeout: float = 5.0,
+        base_url: str,
+        timeout: float,
         session: requests.Session | None = None,
     ) -> None:
         if not (account_sid and auth_token and app_id):
@@ -132,9 +125,9 @@ class CCP:
         from django.conf import settings
         from django.core.exceptions import ImproperlyConfigured
 
-        sid = getattr(settings, "YUNTONGXUN_ACCOUNT_SID", "")
-        token = getattr(settings, "YUNTONGXUN_AUTH_TOKEN", "")
-        app_id = getattr(settings, "YUNTONGXUN_APP_ID", "")
+        sid = settings.YUNTONGXUN_ACCOUNT_SID
+        token = settings.YUNTONGXUN_AUTH_TOKEN
+        app_id = settings.YUNTONGXUN_APP_ID
         missing = [
             name
             for name, value in (
@@ -153,8 +146,8 @@ class CCP:
             account_sid=sid,
             auth_token=token,
             app_id=app_id,
-            base_url=getattr(settings, "YUNTONGXUN_BASE_URL", "") or DEFAULT_BASE_URL,
-            timeout=float(getattr(settings, "YUNTONGXUN_TIMEOUT", 5.0)),
+            base_url=settings.YUNTONGXUN_BASE_URL,
+            timeout=settings.YUNTONGXUN_TIMEOUT,
         )
 
     def send_sms_code(self, mobile: str, code: str, minutes: int, template_id: str) -> dict:

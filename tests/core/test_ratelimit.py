@@ -1,8 +1,8 @@
 import pytest
 from django.test import RequestFactory
 
-from meiduo_mall import ratelimit
-from meiduo_mall.client_ip import client_ip
+from core import ratelimit
+from core.client_ip import client_ip
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
-"""Project-wide views: the OpenAPI document, its docs page, and CSRF refusals."""
+"""Site-wide views: the OpenAPI document and its docs page, and the error handlers."""
 
+import sys
 from functools import cache
 from http import HTTPStatus
 from pathlib import Path
@@ -8,7 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views import View
 
-from meiduo_mall import api
+from core import api
+from core.middleware import SERVICE_ERRORS, service_unavailable
 
 OPENAPI_PATH = Path(__file__).resolve().parent / "openapi.yaml"
 
@@ -37,3 +39,13 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler400: a body Django cannot parse (a multipart form without its boundary)."""
     return api.refuse(request, api.Code.PARAM_ERR, "请求数据格式错误", HTTPStatus.BAD_REQUEST)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: also reached when a session save fails after the view has run."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, SERVICE_ERRORS):
+        return service_unavailable(request, exc)
+    return api.refuse(
+        request, api.Code.SERVICE_UNAVAILABLE, "服务器内部错误", HTTPStatus.INTERNAL_SERVER_ERROR
+    )

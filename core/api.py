@@ -1,15 +1,18 @@
-"""The JSON shape every endpoint answers with: {"code": 0, "message": "..."}."""
+"""The JSON shape every endpoint answers with: {"code": 0, "message": "..."}, and the
+one refusal type that services and forms of every app raise."""
 
 import json
+from dataclasses import dataclass
 from enum import IntEnum
 from http import HTTPStatus
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views import View
 
-from meiduo_mall.ratelimit import wait_message
+from core.ratelimit import wait_message
 
 
 class Code(IntEnum):
@@ -32,6 +35,30 @@ class Code(IntEnum):
     SERVICE_UNAVAILABLE = 5000
 
 
+@dataclass
+class Refused(Exception):
+    """A request refused: a code, a message for the shopper, the field at fault."""
+
+    code: Code
+    message: str
+    field: str | None = None
+    retry_after: int = 0  # seconds; set when a rate limit refused
+    status: int = HTTPStatus.BAD_REQUEST
+
+    @classmethod
+    def throttled(
+        cls, what: str, retry_after: int, field: str | None = None, code: Code = Code.THROTTLED
+    ) -> "Refused":
+        """429 with the wait in the message ("请5分钟后再试") and in Retry-After."""
+        return cls(
+            code,
+            wait_message(what, retry_after),
+            field=field,
+            retry_after=retry_after,
+            status=HTTPStatus.TOO_MANY_REQUESTS,
+        )
+
+
 # Chinese messages as themselves, not as \uXXXX escapes.
 JSON_PARAMS = {"ensure_ascii": False}
 
@@ -51,6 +78,20 @@ def error(
         status=status,
         json_dumps_params=JSON_PARAMS,
     )
+
+
+def refused(refusal: Refused) -> JsonResponse:
+    """A refusal as JSON, with Retry-After when a limit refused."""
+    response = error(
+        refusal.code,
+        refusal.message,
+        status=refusal.status,
+        field=refusal.field,
+        retry_after=refusal.retry_after or None,
+    )
+    if refusal.retry_after:
+        response["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
@@ -83,30 +124,21 @@ def refuse(request: HttpRequest, code: Code, message: str, status: int) -> HttpR
     return render(request, "error.html", {"message": message}, status=status)
 
 
-class MalformedBody(ValueError):
-    """The request body is not the JSON object it claims to be."""
-
-
 def request_data(request: HttpRequest) -> dict[str, Any]:
-    """The posted fields, whether sent as JSON or as a form."""
+    """The posted fields, whether sent as JSON or as a form; raises Refused.
+
+    JSON values that are neither text nor true/false count as missing: a form field
+    holds text, and `["x"]` is no username."""
     if request.content_type != "application/json":
         return request.POST.dict()
     try:
         data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedBody("请求数据不是有效的JSON") from exc
+    except RequestDataTooBig:
+        raise Refused(
+            Code.PARAM_ERR, "请求数据过大", status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+        ) from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise Refused(Code.PARAM_ERR, "请求数据不是有效的JSON") from None
     if not isinstance(data, dict):
-        raise MalformedBody("请求数据应为JSON对象")
-    return data
-
-
-def too_many(message: str, retry_after: int, code: Code = Code.THROTTLED) -> JsonResponse:
-    """429 with the wait in the message ("请5分钟后再试") and in Retry-After."""
-    response = error(
-        code,
-        wait_message(message, retry_after),
-        status=HTTPStatus.TOO_MANY_REQUESTS,
-        retry_after=retry_after,
-    )
-    response["Retry-After"] = str(retry_after)
-    return response
+        raise Refused(Code.PARAM_ERR, "请求数据应为JSON对象")
+    return {key: value for key, value in data.items() if isinstance(value, str | bool)}

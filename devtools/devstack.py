@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from meiduo_mall.embedded import EmbeddedRedis
+from devtools.embedded import EmbeddedRedis
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -1,0 +1,89 @@
+"""What every form of the site shares: its first error as an API refusal, the rules a
+page checks before it posts, and the field kinds more than one app uses."""
+
+import re
+from http import HTTPStatus
+from typing import Any
+
+from django import forms
+from django.core.validators import RegexValidator
+
+from core.api import Code, Refused
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE_MESSAGE = "请输入正确的手机号码"
+
+
+class MobileField(forms.CharField):
+    """A mainland China mobile number: 11 digits starting 13-19."""
+
+    default_validators = [RegexValidator(MOBILE_RE, MOBILE_MESSAGE, code="invalid")]
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("error_messages", {"required": "请输入手机号"})
+        super().__init__(**kwargs)
+
+
+class RawCheckboxInput(forms.CheckboxInput):
+    """Hands the field what was sent; Django's own turns any other text into True."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        return data.get(name)
+
+
+class CheckboxField(forms.BooleanField):
+    """A box ticked in a form ("on") or sent by a script (true, "true", "1", "yes").
+    Anything else, "off" included, is unticked."""
+
+    widget = RawCheckboxInput
+
+    def to_python(self, value: Any) -> bool:
+        if isinstance(value, str):
+            return value.strip().lower() in {"true", "on", "1", "yes"}
+        return value is True
+
+
+class ApiFormMixin:
+    """For a form that also answers scripts: its first error becomes a Refused, and its
+    rules go to the page that checks them before posting."""
+
+    errors: forms.utils.ErrorDict
+    fields: dict[str, forms.Field]
+
+    # The API code of an error on each field (a missing field is always MISSING_PARAM).
+    field_codes: dict[str, Code] = {}
+    non_field_code: Code = Code.PARAM_ERR
+
+    def refusal(self) -> Refused:
+        """The first error, as the checks met it: its field, message and code."""
+        for name, errors in self.errors.as_data().items():
+            error = errors[0]
+            message = next(iter(error))
+            field = None if name == forms.forms.NON_FIELD_ERRORS else name
+            if error.code == "throttled":  # the message already says how long to wait
+                retry_after = error.params["retry_after"]
+                return Refused(
+                    Code.THROTTLED, message, field, retry_after, HTTPStatus.TOO_MANY_REQUESTS
+                )
+            if error.code == "required":
+                return Refused(Code.MISSING_PARAM, message, field)
+            code = self.field_codes.get(name, self.non_field_code) if field else None
+            return Refused(code or self.non_field_code, message, field)
+        raise ValueError("the form has no errors")
+
+    def page_rules(self) -> dict[str, dict[str, Any]]:
+        """Each field's rules and messages, for the page to check before it posts."""
+        rules: dict[str, dict[str, Any]] = {}
+        for name, field in self.fields.items():
+            rule: dict[str, Any] = {"required": field.error_messages.get("required", "")}
+            for attr, key in (("min_length", "minLength"), ("max_length", "maxLength")):
+                if getattr(field, attr, None) is not None:
+                    rule[key] = getattr(field, attr)
+                    rule[f"{key}Message"] = field.error_messages.get(attr, "")
+            rule["patterns"] = [
+                {"pattern": v.regex.pattern, "message": str(v.message), "inverse": v.inverse_match}
+                for v in field.validators
+                if isinstance(v, RegexValidator)
+            ]
+            rules[name] = rule
+        return rules

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from core import views
+
+app_name = "core"
+urlpatterns = [
+    path("api/schema/", views.ApiSchemaView.as_view(), name="api_schema"),
+    path("api/docs/", views.ApiDocsView.as_view(), name="api_docs"),
+]

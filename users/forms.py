@@ -1,0 +1,148 @@
+"""What a shopper types to register and to log in: each rule and message once, here.
+The pages receive these rules (page_rules) to check fields before they post."""
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
+from django.core.validators import RegexValidator
+from django.http import HttpRequest
+
+from core import ratelimit
+from core.api import Code
+from core.client_ip import client_ip
+from core.forms import MOBILE_RE, ApiFormMixin, CheckboxField, MobileField
+from users.backends import get_user_by_account
+from verifications.forms import check_sms_code, sms_code_field
+
+User = get_user_model()
+
+USERNAME_RE = r"^[a-zA-Z0-9_-]{5,20}$"
+USERNAME_MESSAGE = "请输入5-20个字符的用户名（字母、数字、_或-）"
+# The notes' 8-20 letters and digits, and longer passphrases of any printable
+# character (OWASP ASVS 5.0, 6.2.x); Django's validators refuse the weak ones.
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 64
+PASSWORD_LENGTH_MESSAGE = "密码长度应为8-64位"  # noqa: S105 (a message)
+# No control characters (C0, DEL, C1) nor line separators; one pattern for Python and JS.
+PASSWORD_CHARACTERS = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"  # noqa: S105 (a pattern)
+
+
+def password_field(required_message: str) -> forms.CharField:
+    return forms.CharField(
+        strip=False,  # spaces are characters too
+        min_length=PASSWORD_MIN_LENGTH,
+        max_length=PASSWORD_MAX_LENGTH,
+        validators=[RegexValidator(PASSWORD_CHARACTERS, "密码不能包含换行等控制字符")],
+        error_messages={
+            "required": required_message,
+            "min_length": PASSWORD_LENGTH_MESSAGE,
+            "max_length": PASSWORD_LENGTH_MESSAGE,
+        },
+    )
+
+
+class RegisterForm(ApiFormMixin, SetPasswordMixin, forms.ModelForm):
+    """Django's SetPasswordMixin under the notes' field names (password, password2);
+    the SMS code is checked last, once everything else holds, so a refusal for
+    another field never spends one of its tries."""
+
+    username = forms.CharField(
+        validators=[
+            RegexValidator(USERNAME_RE, USERNAME_MESSAGE),
+            # Login takes "username or mobile": a mobile-shaped username could match two people.
+            RegexValidator(MOBILE_RE, "用户名不能是手机号", inverse_match=True),
+        ],
+        error_messages={"required": "请输入用户名", "unique": "用户名已存在"},
+    )
+    password = password_field("请输入密码")
+    password2 = forms.CharField(strip=False, error_messages={"required": "请再次输入密码"})
+    mobile = MobileField(error_messages={"required": "请输入手机号", "unique": "手机号已注册"})
+    sms_code = sms_code_field()
+    allow = CheckboxField(error_messages={"required": "请勾选同意用户协议"})
+
+    error_messages = {"password_mismatch": "两次输入的密码不一致"}
+    field_codes = {
+        "username": Code.USERNAME_ERR,
+        "password": Code.PASSWORD_ERR,
+        "password2": Code.PASSWORD2_ERR,
+        "mobile": Code.MOBILE_ERR,
+        "sms_code": Code.SMS_CODE_ERR,
+        "allow": Code.ALLOW_ERR,
+    }
+
+    class Meta:
+        model = User
+        fields = ("username", "mobile")
+
+    def clean(self) -> dict[str, Any]:
+        self.validate_passwords("password", "password2")
+        return super().clean()
+
+    def _post_clean(self) -> None:
+        super()._post_clean()  # the model's own checks, and the unique username and mobile
+        self.validate_password_for_user(self.instance, "password")
+        if not self.errors:
+            check_sms_code(self)
+
+    def save(self, commit: bool = True) -> Any:
+        user = super().save(commit=False)
+        return self.set_password_and_save(user, "password", commit=commit)
+
+    def page_rules(self) -> dict[str, Any]:
+        return {**super().page_rules(), "messages": dict(self.error_messages)}
+
+
+class AccountField(forms.CharField):
+    """A username or a mobile, taken as typed: one no user can have (a NUL byte, too
+    long) is a failed login like any other, not a message that tells it apart."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators = []
+
+
+class LoginForm(ApiFormMixin, AuthenticationForm):
+    """Django's AuthenticationForm with a username *or* a mobile, a limit on failures
+    and "remember me". The account is looked up once and handed to the backend."""
+
+    username = AccountField(error_messages={"required": "请输入用户名或手机号"})
+    password = forms.CharField(strip=False, error_messages={"required": "请输入密码"})
+    remembered = CheckboxField(required=False)
+
+    error_messages = {"invalid_login": "用户名或密码错误", "inactive": "用户名或密码错误"}
+    non_field_code = Code.LOGIN_ERR
+
+    def __init__(self, request: HttpRequest, data: Any = None) -> None:
+        super().__init__(request, data=data)
+
+    def clean(self) -> dict[str, Any]:
+        account = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if account and password:
+            self.user_cache = self.authenticate_limited(account, password)
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+    def authenticate_limited(self, account: str, password: str) -> Any:
+        """Failures count per account (the user, however named) and per client IP. A try
+        is counted before the password check, so concurrent guesses cannot slip past
+        the limit, and given back when it succeeds."""
+        known = get_user_by_account(account)
+        values = {
+            "account": f"user:{known.pk}" if known else f"name:{account.lower()}",
+            "ip": client_ip(self.request),
+        }
+        verdict = ratelimit.consume("login_failed", **values)
+        if not verdict.allowed:
+            raise forms.ValidationError(
+                ratelimit.wait_message("登录失败次数过多", verdict.retry_after),
+                code="throttled",
+                params={"retry_after": verdict.retry_after},
+            )
+        user = authenticate(self.request, username=account, password=password, known_user=known)
+        if user is None:
+            raise self.get_invalid_login_error()
+        ratelimit.refund("login_failed", verdict, **values)
+        return user
