@@ -23,6 +23,14 @@ OUR_KEYS = (
 )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The browser tests are e2e and slow wherever they live in tests/e2e/.
+    for item in items:
+        if "tests/e2e/" in item.nodeid:
+            item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def redis_conn():
     return get_redis_connection("verify_code")

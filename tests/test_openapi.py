@@ -101,6 +101,7 @@ def roomy_limits(settings) -> None:
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_the_api_answers_fuzzed_requests_without_5xx_and_as_documented(case, client, roomy_limits):
     headers = {}

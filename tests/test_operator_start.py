@@ -21,6 +21,8 @@ from devtools.embedded import free_port
 from tests.helpers import BASE_DIR, WorkerProcess, sms_sent_to, unique_mobile, worker_env
 from verifications import constants as vc
 
+pytestmark = pytest.mark.slow
+
 PASSWORD = "operator2026ok"
 
 

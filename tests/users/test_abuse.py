@@ -119,6 +119,7 @@ def test_an_unknown_account_is_limited_the_same_way(client):
     assert login(client, "nobody_here", "wrongpass1").status_code == 429
 
 
+@pytest.mark.slow
 def test_thirty_failures_a_minute_per_ip_across_accounts(client, user):
     for i in range(30):
         assert login(client, f"guess_{i:03d}", "wrongpass1").status_code == 400
@@ -128,6 +129,7 @@ def test_thirty_failures_a_minute_per_ip_across_accounts(client, user):
     assert login(other_ip, user.username, PASSWORD).status_code == 200
 
 
+@pytest.mark.slow
 def test_a_successful_login_does_not_count_as_a_failure(client, user):
     for _ in range(10):
         assert login(client, user.username, PASSWORD).status_code == 200
@@ -136,6 +138,7 @@ def test_a_successful_login_does_not_count_as_a_failure(client, user):
     assert login(client, user.username, PASSWORD).status_code == 200
 
 
+@pytest.mark.slow
 def test_the_lockout_ends_after_its_window(client, user, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login_failed": "2/2s/account"}
     login(client, user.username, "wrongpass1")
@@ -187,6 +190,7 @@ def test_concurrent_guesses_cannot_slip_past_the_account_limit(user):
     assert sorted(statuses) == [400] * 5 + [429] * 15
 
 
+@pytest.mark.slow
 def test_unknown_user_and_wrong_password_take_the_same_time(client, user, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login_failed": ""}
     assert django_settings.PASSWORD_HASHERS[0].endswith("PBKDF2PasswordHasher")

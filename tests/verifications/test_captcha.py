@@ -22,10 +22,12 @@ def solve_rate(draw, samples: int) -> float:
         return sum(pool.map(attack, range(samples))) / samples
 
 
+@pytest.mark.slow
 def test_the_ocr_attacker_reads_plain_text_so_it_is_a_real_attacker():
     assert solve_rate(plain, 10) >= 0.8
 
 
+@pytest.mark.slow
 def test_tesseract_reads_at_most_15_percent_of_our_captchas():
     # Measured around 2-5 % (./bench/run); 15 % over 40 leaves room for chance.
     assert solve_rate(captcha.draw, 40) <= 0.15

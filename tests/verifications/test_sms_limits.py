@@ -92,6 +92,7 @@ def test_a_refused_send_does_not_count_against_the_limits(client, redis_conn):
     assert send(client, redis_conn, mobile).status_code == 200
 
 
+@pytest.mark.slow
 def test_the_limits_recover_after_their_window(client, redis_conn, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "send_sms": "2/2s/ip"}
     assert send(client, redis_conn, unique_mobile()).status_code == 200
