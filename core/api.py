@@ -124,6 +124,18 @@ def refuse(request: HttpRequest, code: Code, message: str, status: int) -> HttpR
     return render(request, "error.html", {"message": message}, status=status)
 
 
+class DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # {"password": "a", "password": "b"}: which one did the client mean? Refuse to guess.
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        raise DuplicateKey
+    return data
+
+
 def request_data(request: HttpRequest) -> dict[str, Any]:
     """The posted fields, whether sent as JSON or as a form; raises Refused.
 
@@ -132,7 +144,9 @@ def request_data(request: HttpRequest) -> dict[str, Any]:
     if request.content_type != "application/json":
         return request.POST.dict()
     try:
-        data = json.loads(request.body or b"{}")
+        data = json.loads(request.body or b"{}", object_pairs_hook=_no_duplicate_keys)
+    except DuplicateKey:
+        raise Refused(Code.PARAM_ERR, "请求数据中有重复的字段") from None
     except RequestDataTooBig:
         raise Refused(
             Code.PARAM_ERR, "请求数据过大", status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views import View
 
-from core import api
+from core import api, health
 from core.middleware import SERVICE_ERRORS, service_unavailable
 
 OPENAPI_PATH = Path(__file__).resolve().parent / "openapi.yaml"
@@ -49,3 +49,26 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return api.refuse(
         request, api.Code.SERVICE_UNAVAILABLE, "服务器内部错误", HTTPStatus.INTERNAL_SERVER_ERROR
     )
+
+
+class HealthzView(View):
+    """Liveness: the process answers. No database, Redis or broker call."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponse("ok", content_type="text/plain")
+
+
+class ReadyzView(api.ApiView):
+    """Readiness: the database, Redis and the broker answer. 503 names which did not,
+    and nothing more (no address, no error text)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        failed = [name for name, ok in health.check_all().items() if not ok]
+        if failed:
+            return api.error(
+                api.Code.SERVICE_UNAVAILABLE,
+                f"服务暂时不可用：{'、'.join(failed)}",
+                status=HTTPStatus.SERVICE_UNAVAILABLE,
+                failed=failed,
+            )
+        return api.ok()

@@ -131,3 +131,34 @@ def test_database_down_answers_503_at_login(client, database_down):
 
     assert response.status_code == 503
     assert response.json() == UNAVAILABLE
+
+
+@pytest.mark.django_db
+def test_readyz_names_redis_when_it_is_down_and_nothing_more(client, settings, redis_down):
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "code": 5000,
+        "message": "服务暂时不可用：redis",
+        "failed": ["redis"],
+    }
+
+
+def test_readyz_names_the_database_when_it_is_down(client, database_down):
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["database"]
+
+
+@pytest.mark.django_db
+def test_readyz_names_the_broker_when_it_is_down(client, settings):
+    closed = free_port()
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed}/0"
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["broker"]
+    assert str(closed) not in response.content.decode()
