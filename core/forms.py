@@ -72,14 +72,25 @@ class ApiFormMixin:
         raise ValueError("the form has no errors")
 
     def page_rules(self) -> dict[str, dict[str, Any]]:
-        """Each field's rules and messages, for the page to check before it posts."""
+        """Each field's rules and messages, for the page to check before it posts: only
+        what the server itself checks. "required" is "" for an optional field; a length
+        comes from the field's length validator (with its message, "" if the field has
+        none of its own, in which case the page leaves it to the server)."""
         rules: dict[str, dict[str, Any]] = {}
         for name, field in self.fields.items():
-            rule: dict[str, Any] = {"required": field.error_messages.get("required", "")}
-            for attr, key in (("min_length", "minLength"), ("max_length", "maxLength")):
-                if getattr(field, attr, None) is not None:
-                    rule[key] = getattr(field, attr)
-                    rule[f"{key}Message"] = field.error_messages.get(attr, "")
+            messages = field.error_messages
+            rule: dict[str, Any] = {
+                "required": messages.get("required", "") if field.required else ""
+            }
+            # Django's length validators carry the code their message is filed under.
+            for validator in field.validators:
+                key = {"min_length": "minLength", "max_length": "maxLength"}.get(
+                    getattr(validator, "code", "")
+                )
+                if key:
+                    limit = validator.limit_value
+                    rule[key] = limit() if callable(limit) else limit
+                    rule[f"{key}Message"] = messages.get(validator.code, "")
             rule["patterns"] = [
                 {"pattern": v.regex.pattern, "message": str(v.message), "inverse": v.inverse_match}
                 for v in field.validators

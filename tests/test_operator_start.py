@@ -105,7 +105,7 @@ def test_a_shopper_registers_logs_out_and_logs_back_in(site, fake_vendor, redis_
     assert css, "collectstatic's hashed files are served"
     assert http.get(site + css.group(1), timeout=5).status_code == 200
     vue = re.search(
-        r'src="(/static/vendor/vue/vue\.global\.prod\.[0-9a-f]+\.js)"', register_page.text
+        r'"vue": "(/static/vendor/vue/vue\.esm-browser\.prod\.[0-9a-f]+\.js)"', register_page.text
     )
     assert vue, "Vue from node_modules is collected and served"
     assert "createApp" in http.get(site + vue.group(1), timeout=5).text

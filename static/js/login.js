@@ -1,20 +1,38 @@
-// The login page posts as a plain form (the server handles `next`); Vue only checks
-// that both fields are filled before it goes.
-(function () {
-  var MESSAGES = { username: "请输入用户名或手机号", password: "请输入密码" };
-  Vue.createApp({
-    delimiters: ["[[", "]]"],
-    data: function () { return { errors: { username: "", password: "" } }; },
-    methods: {
-      check: function (field) {
-        var value = document.getElementById(field).value.trim();
-        this.errors[field] = value ? "" : MESSAGES[field];
-        return !!value;
-      },
-      submit: function (event) {
-        var ok = [this.check("username"), this.check("password")];
-        if (ok.indexOf(false) !== -1) event.preventDefault();
-      },
+// The login page posts as a plain form (the server handles `next` and renders its
+// refusal into the page); Vue only checks, by Django's rules, that both fields are
+// filled before it goes.
+import { createApp } from "vue";
+import { pageData, ruleChecker } from "meiduo";
+
+const errorOf = ruleChecker(pageData("page-rules"));
+const root = document.getElementById("login-app");
+
+createApp({
+  delimiters: ["[[", "]]"],
+  data: () => ({
+    username: root.dataset.username || "",
+    password: "",
+    remembered: false,
+    errors: { username: "", password: "" },
+  }),
+  // A field's error goes as soon as what is typed passes: gone on blur instead, its line
+  // would vanish on the mousedown of the click on the login button and move it.
+  watch: {
+    username() {
+      if (this.errors.username && !errorOf("username", this.username)) this.errors.username = "";
     },
-  }).mount("#login-app");
-})();
+    password() {
+      if (this.errors.password && !errorOf("password", this.password)) this.errors.password = "";
+    },
+  },
+  methods: {
+    check(field) {
+      this.errors[field] = errorOf(field, this[field]);
+      return !this.errors[field];
+    },
+    submit(event) {
+      const ok = ["username", "password"].map((field) => this.check(field));
+      if (ok.includes(false)) event.preventDefault();
+    },
+  },
+}).mount(root);

@@ -1,157 +1,209 @@
-// The register page: each field checked when the shopper leaves it, the captcha,
-// the SMS button with its 60 s countdown, and a JSON post whose errors land beside
-// the field they are about.
-(function () {
-  var USERNAME_RE = /^[a-zA-Z0-9_-]{5,20}$/;
-  // 8-64 printable characters; the server also refuses common and all-digit passwords.
-  var PASSWORD_RE = /^[^\u0000-\u001f\u007f]{8,64}$/;
-  var MOBILE_RE = /^1[3-9]\d{9}$/;
-  var COUNTDOWN = 60;
-  var root = document.getElementById("register-app");
-  var server = root.dataset;
+// The register page: each field checked by Django's rules when the shopper leaves it,
+// the captcha, the SMS button with its countdown, and a JSON post whose refusals land
+// beside the field they name. Rules, URLs and texts all come from the page.
+import { createApp } from "vue";
+import { BadResponse, fillUrl, getJson, newUuid, pageData, postJson, ruleChecker } from "meiduo";
 
-  Vue.createApp({
-    delimiters: ["[[", "]]"],
-    data: function () {
-      var errors = {};
-      var topError = "";
-      if (server.errmsg) {
-        if (server.field) errors[server.field] = server.errmsg; else topError = server.errmsg;
+const COUNTDOWN = 60; // seconds before another SMS may be asked for
+const root = document.getElementById("register-app");
+const page = root.dataset; // URLs, texts and the server's refusal (templates/users/register.html)
+const rules = pageData("page-rules");
+const errorOf = ruleChecker(rules);
+
+// Each error slot (named as the form's fields) and the data it checks.
+const FIELDS = {
+  username: "username",
+  password: "password",
+  password2: "password2",
+  mobile: "mobile",
+  image_code: "imageCode",
+  sms_code: "smsCode",
+  allow: "allow",
+};
+
+// The error slot beside which a refusal naming `field` is shown; null: above the form.
+function slotFor(field) {
+  if (field === "image_code_id") return "image_code"; // the captcha's id: ask for a new one
+  return typeof field === "string" && Object.hasOwn(FIELDS, field) ? field : null;
+}
+
+// Once a field shows an error, it is cleared as soon as the shopper has typed a value
+// that passes (locally, no request): cleared on blur instead, the message's line would
+// vanish on the mousedown of the next click and move the button from under the pointer.
+// Only cleared: a new message waits for the blur, and the server's stays until then.
+const clearWhenFixed = Object.fromEntries(
+  Object.entries(FIELDS).map(([slot, model]) => [
+    model,
+    function () {
+      const slots = slot === "password" ? ["password", "password2"] : [slot];
+      for (const name of slots) {
+        if (this.errors[name] && !this.localError(name)) this.setError(name, "");
       }
-      return {
-        username: server.username || "", password: "", password2: "", mobile: server.mobile || "",
-        imageCode: "", smsCode: "", allow: false,
-        imageCodeId: server.imageCodeId, errors: errors, topError: topError,
-        smsBusy: false, smsButtonText: "获取短信验证码", smsHint: "", submitting: false,
-      };
     },
-    computed: {
-      imageCodeUrl: function () { return "/image_codes/" + this.imageCodeId + "/"; },
+  ]),
+);
+
+createApp({
+  delimiters: ["[[", "]]"],
+  data() {
+    const errors = Object.fromEntries(Object.keys(FIELDS).map((slot) => [slot, ""]));
+    let topError = "";
+    if (page.errmsg) {
+      const slot = slotFor(page.field);
+      if (slot) errors[slot] = page.errmsg;
+      else topError = page.errmsg;
+    }
+    return {
+      username: page.username || "",
+      password: "",
+      password2: "",
+      mobile: page.mobile || "",
+      imageCode: "",
+      smsCode: "",
+      allow: false,
+      imageCodeId: page.imageCodeId,
+      errors,
+      topError,
+      smsBusy: false,
+      smsLeft: 0, // seconds left on the countdown; 0 shows the button's own text
+      smsHint: "",
+      submitting: false,
+    };
+  },
+  watch: clearWhenFixed,
+  computed: {
+    imageCodeUrl() {
+      return fillUrl(page.urlImageCode, { uuid: this.imageCodeId });
     },
-    methods: {
-      setError: function (field, message) { this.errors[field] = message || ""; return !message; },
-      checkUsername: function () {
-        var self = this;
-        if (!self.username) return self.setError("username", "请输入用户名");
-        if (!USERNAME_RE.test(self.username))
-          return self.setError("username", "请输入5-20个字符的用户名（字母、数字、_或-）");
-        if (MOBILE_RE.test(self.username)) return self.setError("username", "用户名不能是手机号");
-        self.setError("username", "");
-        return meiduo.getJson("/usernames/" + encodeURIComponent(self.username) + "/count/")
-          .then(function (body) {
-            if (body.code !== 0) return self.setError("username", body.message);
-            return self.setError("username", body.count > 0 ? "用户名已存在" : "");
-          })
-          .catch(function () { return true; });  // the server checks again on submit
-      },
-      checkPassword: function () {
-        if (!this.password) return this.setError("password", "请输入密码");
-        if (this.password.length < 8 || this.password.length > 64)
-          return this.setError("password", "密码长度应为8-64位");
-        if (!PASSWORD_RE.test(this.password))
-          return this.setError("password", "密码不能包含换行等控制字符");
-        if (this.password2) this.checkPassword2();
-        return this.setError("password", "");
-      },
-      checkPassword2: function () {
-        if (!this.password2) return this.setError("password2", "请再次输入密码");
-        return this.setError("password2", this.password2 !== this.password ? "两次输入的密码不一致" : "");
-      },
-      checkMobile: function () {
-        var self = this;
-        if (!self.mobile) return self.setError("mobile", "请输入手机号");
-        if (!MOBILE_RE.test(self.mobile)) return self.setError("mobile", "请输入正确的手机号码");
-        self.setError("mobile", "");
-        return meiduo.getJson("/mobiles/" + self.mobile + "/count/")
-          .then(function (body) {
-            if (body.code !== 0) return self.setError("mobile", body.message);
-            return self.setError("mobile", body.count > 0 ? "手机号已注册" : "");
-          })
-          .catch(function () { return true; });
-      },
-      checkImageCode: function () {
-        return this.setError("image_code", this.imageCode ? "" : "请输入图形验证码");
-      },
-      checkSmsCode: function () {
-        if (!this.smsCode) return this.setError("sms_code", "请输入短信验证码");
-        return this.setError("sms_code", /^\d{6}$/.test(this.smsCode) ? "" : "短信验证码为6位数字");
-      },
-      checkAllow: function () {
-        return this.setError("allow", this.allow ? "" : "请勾选同意用户协议");
-      },
-      refreshCaptcha: function () {
-        this.imageCodeId = meiduo.newUuid();
-        this.imageCode = "";
-      },
-      sendSmsCode: function () {
-        var self = this;
-        if (self.smsBusy) return;
-        var mobileOk = MOBILE_RE.test(self.mobile);
-        if (!mobileOk) { self.checkMobile(); return; }
-        if (!self.checkImageCode()) return;
-        self.smsBusy = true;
-        self.smsHint = "";
-        var url = "/sms_codes/" + self.mobile + "/?image_code=" + encodeURIComponent(self.imageCode) +
-          "&image_code_id=" + self.imageCodeId;
-        meiduo.getJson(url).then(function (body) {
-          // The captcha is spent, right or wrong: draw a new one for any next send.
-          self.refreshCaptcha();
-          if (body.code !== 0) {
-            self.smsBusy = false;
-            if (/图形验证码/.test(body.message)) self.setError("image_code", body.message);
-            else self.setError("mobile", body.message);
-            return;
-          }
-          self.smsHint = "短信验证码已发送，请注意查收";
-          self.countdown(COUNTDOWN);
-        }).catch(function () {
-          self.smsBusy = false;
-          self.smsHint = "网络错误，请稍后再试";
+  },
+  methods: {
+    setError(field, message) {
+      this.errors[field] = message || "";
+      return !message;
+    },
+    // Answers a count endpoint's JSON: taken or not, or its refusal. A network failure
+    // counts as fine: the server checks again on submit.
+    async checkTaken(field, url, takenMessage) {
+      try {
+        const body = await getJson(url);
+        if (body.code !== 0) return this.setError(field, body.message);
+        return this.setError(field, body.count > 0 ? takenMessage : "");
+      } catch {
+        return true;
+      }
+    },
+    // What Django's rules say of a field's value, without asking the server.
+    localError(slot) {
+      if (slot === "password2" && this.password2 && this.password2 !== this.password) {
+        return rules.messages?.password_mismatch || "";
+      }
+      return errorOf(slot, this[FIELDS[slot]]);
+    },
+    checkLocal(slot) {
+      return this.setError(slot, this.localError(slot));
+    },
+    async checkUsername() {
+      if (!this.checkLocal("username")) return false;
+      const url = fillUrl(page.urlUsernameCount, { username: this.username });
+      return this.checkTaken("username", url, page.takenUsername);
+    },
+    checkPassword() {
+      if (this.password2) this.checkLocal("password2");
+      return this.checkLocal("password");
+    },
+    checkPassword2() {
+      return this.checkLocal("password2");
+    },
+    async checkMobile() {
+      if (!this.checkLocal("mobile")) return false;
+      const url = fillUrl(page.urlMobileCount, { mobile: this.mobile });
+      return this.checkTaken("mobile", url, page.takenMobile);
+    },
+    checkImageCode() {
+      return this.checkLocal("image_code");
+    },
+    checkSmsCode() {
+      return this.checkLocal("sms_code");
+    },
+    checkAllow() {
+      return this.checkLocal("allow");
+    },
+    refreshCaptcha() {
+      this.imageCodeId = newUuid();
+      this.imageCode = "";
+    },
+    async sendSmsCode() {
+      if (this.smsBusy) return;
+      if (this.localError("mobile")) {
+        this.checkMobile();
+        return;
+      }
+      if (!this.checkImageCode()) return;
+      this.smsBusy = true;
+      this.smsHint = "";
+      const query = new URLSearchParams({ image_code: this.imageCode, image_code_id: this.imageCodeId });
+      const url = fillUrl(page.urlSmsCode, { mobile: this.mobile }) + "?" + query;
+      let body;
+      try {
+        body = await getJson(url);
+      } catch {
+        this.smsBusy = false;
+        this.smsHint = page.msgNetwork;
+        return;
+      } finally {
+        // The captcha is spent, right or wrong: draw a new one for any next send.
+        this.refreshCaptcha();
+      }
+      if (body.code !== 0) {
+        this.smsBusy = false;
+        this.setError(slotFor(body.field) || "sms_code", body.message);
+        return;
+      }
+      this.setError("mobile", "");
+      this.setError("image_code", "");
+      this.smsHint = page.msgSmsSent;
+      this.countdown(COUNTDOWN);
+    },
+    countdown(seconds) {
+      this.smsLeft = seconds;
+      const timer = setInterval(() => {
+        this.smsLeft -= 1;
+        if (this.smsLeft <= 0) {
+          clearInterval(timer);
+          this.smsLeft = 0;
+          this.smsBusy = false;
+        }
+      }, 1000);
+    },
+    async submit() {
+      this.topError = "";
+      const local = [this.checkPassword(), this.checkPassword2(), this.checkSmsCode(), this.checkAllow()];
+      const remote = await Promise.all([this.checkUsername(), this.checkMobile()]);
+      if (local.concat(remote).includes(false)) return;
+      this.submitting = true;
+      let body;
+      try {
+        body = await postJson(page.urlRegister, {
+          username: this.username,
+          password: this.password,
+          password2: this.password2,
+          mobile: this.mobile,
+          sms_code: this.smsCode,
+          allow: this.allow,
         });
-      },
-      countdown: function (seconds) {
-        var self = this;
-        var left = seconds;
-        var timer = setInterval(function () {
-          left -= 1;
-          if (left <= 0) {
-            clearInterval(timer);
-            self.smsButtonText = "获取短信验证码";
-            self.smsBusy = false;
-          } else {
-            self.smsButtonText = left + "秒";
-          }
-        }, 1000);
-        self.smsButtonText = left + "秒";
-      },
-      submit: function () {
-        var self = this;
-        self.topError = "";
-        var local = [self.checkPassword(), self.checkPassword2(), self.checkSmsCode(), self.checkAllow()];
-        Promise.all([self.checkUsername(), self.checkMobile()]).then(function (remote) {
-          if (local.concat(remote).indexOf(false) !== -1) return;
-          self.submitting = true;
-          return fetch("/register/", {
-            method: "POST",
-            credentials: "same-origin",
-            headers: { "Content-Type": "application/json", Accept: "application/json",
-                       "X-CSRFToken": meiduo.csrfToken() },
-            body: JSON.stringify({
-              username: self.username, password: self.password, password2: self.password2,
-              mobile: self.mobile, sms_code: self.smsCode, allow: self.allow,
-            }),
-          }).then(function (response) {
-            return response.json().catch(function () { return { code: -1, message: "注册失败，请稍后再试" }; });
-          }).then(function (body) {
-            if (body.code === 0) { window.location.href = "/"; return; }
-            self.submitting = false;
-            if (body.field) self.setError(body.field, body.message); else self.topError = body.message;
-          });
-        }).catch(function () {
-          self.submitting = false;
-          self.topError = "网络错误，请稍后再试";
-        });
-      },
+      } catch (error) {
+        this.submitting = false;
+        this.topError = error instanceof BadResponse ? page.msgFailed : page.msgNetwork;
+        return;
+      }
+      if (body.code === 0) {
+        window.location.href = page.urlDone;
+        return;
+      }
+      this.submitting = false;
+      const slot = slotFor(body.field);
+      if (slot) this.setError(slot, body.message);
+      else this.topError = body.message;
     },
-  }).mount(root);
-})();
+  },
+}).mount(root);
