@@ -1,13 +1,21 @@
 """Errors in the client's terms: an outage of Redis, the database or the broker is a
-clear 503, a body too large a 413, and a script gets JSON even in DEBUG."""
+clear 503, a body too large a 413, a malformed request a 400, and a script gets JSON even
+in DEBUG."""
 
 import logging
 from collections.abc import Callable
 from http import HTTPStatus
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.utils.log import log_response
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
@@ -22,6 +30,7 @@ SERVICE_ERRORS: tuple[type[BaseException], ...] = (
     BrokerError,
 )
 UNAVAILABLE_MESSAGE = "服务暂时不可用，请稍后再试"
+BAD_REQUEST_MESSAGE = "请求数据格式错误"  # as core.views.bad_request (handler400) says
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -32,9 +41,29 @@ def service_unavailable(request: HttpRequest, exc: BaseException) -> HttpRespons
     )
 
 
+def bad_request(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The client's mistake (too many fields, a bad header): 400, never a 500 or, in
+    DEBUG, the debug page; logged as Django logs it."""
+    response = api.refuse(request, api.Code.PARAM_ERR, BAD_REQUEST_MESSAGE, HTTPStatus.BAD_REQUEST)
+    if isinstance(exc, SuspiciousOperation):
+        logger_name = f"django.security.{exc.__class__.__name__}"
+        log_response(
+            str(exc),
+            exception=exc,
+            request=request,
+            response=response,
+            level="error",
+            logger=logging.getLogger(logger_name),
+        )
+    else:
+        log_response("%s: %s", str(exc), request.path, request=request, response=response)
+    return response
+
+
 class RequestBodyMiddleware:
-    """Reads the body before CSRF or a view does, so that one over
-    DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 in the client's terms, not a debug page."""
+    """Reads the body (and parses a form) before CSRF or a view does, so that one over
+    DATA_UPLOAD_MAX_MEMORY_SIZE is a 413, and a form with more than
+    DATA_UPLOAD_MAX_NUMBER_FIELDS fields a 400, in the client's terms, not a debug page."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -43,6 +72,9 @@ class RequestBodyMiddleware:
         if request.method in BODY_METHODS:
             try:
                 request.body  # noqa: B018 (read once; Django keeps it)
+                request.POST  # noqa: B018 (a form is parsed once too)
+            except (TooManyFieldsSent, TooManyFilesSent) as exc:
+                return bad_request(request, exc)
             except RequestDataTooBig:
                 return api.refuse(
                     request,
@@ -69,6 +101,8 @@ class ServiceUnavailableMiddleware:
             return service_unavailable(request, exc)
         if isinstance(exc, api.Refused):
             return api.refused(exc)
+        if isinstance(exc, SuspiciousOperation | BadRequest):
+            return bad_request(request, exc)  # e.g. a query string of too many fields
         if api.wants_json(request):
             logger.exception("error on %s %s", request.method, request.path)
             return api.error(

@@ -1,14 +1,21 @@
 """The whole site on one machine: Redis (embedded unless REDIS_URL is set), migrations,
-the web server and a Celery worker. Ctrl-C stops everything it started."""
+the web server and a Celery worker. Ctrl-C or SIGTERM stops everything it started.
+
+`./run` starts the site; `./run COMMAND [ARGS]` runs one command instead, e.g.
+`./run manage.py createsuperuser`, with the virtualenv's programs first on PATH and a
+throwaway private Redis (or REDIS_URL when set).
+
+Environment: PORT (8000), DEVSTACK_REDIS_DIR (var/redis: where the site's Redis keeps
+sessions across restarts).
+"""
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from devtools.embedded import EmbeddedRedis
+from devtools import processes
+from devtools.embedded import EmbeddedRedis, run
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -28,51 +35,69 @@ def worker_command(*options: str) -> list[str]:
     ]
 
 
-def main() -> int:
+def one_off(args: list[str]) -> int:
+    """`./run manage.py check`, `./run celery ...`: one command with the venv and a Redis."""
+    env = dict(os.environ)
+    # The venv's bin first: `./run python`, `./run celery` are the project's, not the system's.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    command = [sys.executable, *args] if args[0].endswith(".py") else args
+    return run(command, env=env, announce=False)
+
+
+def start_site(signals: processes.StopSignals) -> int:
     env = dict(os.environ)
     embedded = None
-    if not env.get("REDIS_URL"):
-        embedded = EmbeddedRedis(data_dir=BASE_DIR / "var" / "redis")
-        env["REDIS_URL"] = embedded.start()
-        print(f"[devstack] embedded Redis at {env['REDIS_URL']}", flush=True)
+    children: list[subprocess.Popen] = []
+    names: dict[int, str] = {}
     python = sys.executable
     address = f"127.0.0.1:{env.get('PORT', '8000')}"
-    children: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str, command: list[str]) -> subprocess.Popen:
+        # Own process groups: Ctrl-C reaches only us, and we stop each child once.
+        child = processes.popen(command, own_group=True, cwd=BASE_DIR, env=env)
+        children.append(child)
+        names[child.pid] = name
+        if name != "migrate":
+            command_line = " ".join(command[1:])
+            print(f"[devstack] started {name} (pid {child.pid}): {command_line}", flush=True)
+        return child
+
     try:
-        subprocess.run(
-            [python, "manage.py", "migrate", "--noinput"],
-            cwd=BASE_DIR,
-            env=env,
-            check=True,
-        )
-        commands = {
-            "web": [python, "manage.py", "runserver", address, "--noreload"],
-            "worker": worker_command("-c", "2"),
-        }
-        for name, command in commands.items():
-            children.append(subprocess.Popen(command, cwd=BASE_DIR, env=env))
-            print(f"[devstack] started {name}: {' '.join(command[1:])}", flush=True)
-        print(f"[devstack] open http://{address}/  (Ctrl-C stops all)", flush=True)
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-        print("[devstack] a process exited; stopping the rest", flush=True)
-        return 1
-    except KeyboardInterrupt:
-        print("\n[devstack] stopping", flush=True)
+        if not env.get("REDIS_URL"):
+            data_dir = Path(env.get("DEVSTACK_REDIS_DIR") or BASE_DIR / "var" / "redis")
+            embedded = EmbeddedRedis(data_dir=data_dir)
+            env["REDIS_URL"] = embedded.start()
+            print(f"[devstack] embedded Redis at {env['REDIS_URL']}", flush=True)
+        migrate = start("migrate", [python, "manage.py", "migrate", "--noinput"])
+        exited, request = processes.wait_any([migrate], signals)
+        if exited is not None:
+            children.remove(migrate)
+            if migrate.returncode:
+                return processes.exit_status(migrate.returncode)
+            start("web", [python, "manage.py", "runserver", address, "--noreload"])
+            start("worker", worker_command("-c", "2"))
+            print(f"[devstack] open http://{address}/  (Ctrl-C stops all)", flush=True)
+            exited, request = processes.wait_any(children, signals)
+        if request is None:
+            print(f"[devstack] {names[exited.pid]} exited; stopping the rest", flush=True)
+            return 1
+        print(f"\n[devstack] {request.name}: stopping (again to kill at once)", flush=True)
         return 0
-    except subprocess.CalledProcessError as exc:
-        return exc.returncode
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        processes.stop(children, signals)
         if embedded:
             embedded.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] in (["-h"], ["--help"]):
+        print(__doc__)
+        return 0
+    if args:
+        return one_off(args)
+    with processes.StopSignals() as signals:
+        return start_site(signals)
 
 
 if __name__ == "__main__":

@@ -194,4 +194,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "[%(asctime)s: %(levelname)s/%(name)s] %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+    # Django's default "django" logger has a console handler of its own and propagates
+    # to the root: each of its lines came out twice. The root (or Celery's) prints them.
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }

@@ -24,10 +24,12 @@ OUR_KEYS = (
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # The browser tests are e2e and slow wherever they live in tests/e2e/.
+    # The browser tests are e2e and slow; the dev tools' tests start whole process trees.
     for item in items:
         if "tests/e2e/" in item.nodeid:
             item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.slow)
+        if "tests/devtools/" in item.nodeid:
             item.add_marker(pytest.mark.slow)
 
 
