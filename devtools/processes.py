@@ -142,6 +142,18 @@ def stop(processes: Sequence[subprocess.Popen], signals: StopSignals, grace: flo
             process.wait()
 
 
+def terminate(process: subprocess.Popen, timeout: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL if it is still there after `timeout` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def exit_status(returncode: int) -> int:
     """A child's status as a shell reports it: 128 + N for death by signal N."""
     return 128 - returncode if returncode < 0 else returncode

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.test import Client
 
 from devtools.devstack import worker_command
+from devtools.processes import terminate
 from tests.fake_yuntongxun import FakeYuntongxun
 from verifications import constants as vc
 from verifications.services import sms_code_digest
@@ -75,12 +76,8 @@ class WorkerProcess:
         return "".join(self.lines)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        if self.process:
+            terminate(self.process, timeout=15)
 
 
 def worker_env(vendor: FakeYuntongxun) -> dict[str, str]:
