@@ -46,12 +46,10 @@ class Refused(Exception):
     status: int = HTTPStatus.BAD_REQUEST
 
     @classmethod
-    def throttled(
-        cls, what: str, retry_after: int, field: str | None = None, code: Code = Code.THROTTLED
-    ) -> "Refused":
+    def throttled(cls, what: str, retry_after: int, field: str | None = None) -> "Refused":
         """429 with the wait in the message ("请5分钟后再试") and in Retry-After."""
         return cls(
-            code,
+            Code.THROTTLED,
             wait_message(what, retry_after),
             field=field,
             retry_after=retry_after,

@@ -19,7 +19,6 @@ SMS_CODE_MESSAGES = {
 
 class ImageCodeForm(ApiFormMixin, forms.Form):
     image_code_id = forms.UUIDField(error_messages={"invalid": IMAGE_CODE_ID_MESSAGE})
-    non_field_code = Code.PARAM_ERR
     field_codes = {"image_code_id": Code.PARAM_ERR}
 
 
