@@ -12,12 +12,13 @@ from core.api import Code, Refused
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 MOBILE_MESSAGE = "请输入正确的手机号码"
+validate_mobile = RegexValidator(MOBILE_RE, MOBILE_MESSAGE, code="invalid")
 
 
 class MobileField(forms.CharField):
     """A mainland China mobile number: 11 digits starting 13-19."""
 
-    default_validators = [RegexValidator(MOBILE_RE, MOBILE_MESSAGE, code="invalid")]
+    default_validators = [validate_mobile]
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("error_messages", {"required": "请输入手机号"})

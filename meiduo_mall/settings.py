@@ -27,6 +27,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "users",
     "verifications",
     "contents",
+    "deliveries",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +83,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
     pymysql.install_as_MySQLdb()
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("charset", "utf8mb4")
     DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web and the worker write to one file: WAL lets readers go on beside a writer,
+    # IMMEDIATE takes the write lock up front (no deadlock on upgrade), and a writer
+    # waits up to 20 s for the lock rather than failing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        init_command="PRAGMA journal_mode=WAL;", transaction_mode="IMMEDIATE", timeout=20
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"

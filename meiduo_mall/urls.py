@@ -1,6 +1,8 @@
+from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    path("admin/", admin.site.urls),
     path("", include("core.urls")),
     path("", include("contents.urls")),
     path("", include("users.urls")),

@@ -24,12 +24,21 @@ OUR_KEYS = (
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # The browser tests are e2e and slow; the dev tools' tests start whole process trees.
+    # The browser tests are e2e and slow; the dev tools' tests start whole process trees;
+    # the fault suite kills workers and waits out outages.
     for item in items:
         if "tests/e2e/" in item.nodeid:
             item.add_marker(pytest.mark.e2e)
             item.add_marker(pytest.mark.slow)
         if "tests/devtools/" in item.nodeid:
+            item.add_marker(pytest.mark.slow)
+        # A worker records each SMS in the test database: the database must exist, and
+        # the test must not sit in a transaction the worker would wait on (SQLite).
+        uses_worker = {"celery_worker", "worker"} & set(getattr(item, "fixturenames", ()))
+        if uses_worker and not item.get_closest_marker("django_db"):
+            item.add_marker(pytest.mark.django_db(transaction=True))
+        if "tests/faults/" in item.nodeid:
+            item.add_marker(pytest.mark.faults)
             item.add_marker(pytest.mark.slow)
 
 
@@ -60,7 +69,17 @@ def fake_vendor() -> Iterator[FakeYuntongxun]:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(fake_vendor: FakeYuntongxun) -> Iterator[WorkerProcess]:
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """SQLite's test database in a file, not in memory: the worker writes to it too."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(path)
+
+
+@pytest.fixture(scope="session")
+def celery_worker(fake_vendor: FakeYuntongxun, django_db_setup) -> Iterator[WorkerProcess]:
+    # After django_db_setup: the worker records its sends in the test database.
     worker = WorkerProcess(worker_env(fake_vendor))
     worker.start()
     yield worker

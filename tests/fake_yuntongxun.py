@@ -48,6 +48,7 @@ import hashlib
 import hmac
 import json
 import re
+import socket
 import threading
 import uuid
 from collections import deque
@@ -97,6 +98,9 @@ class FakeYuntongxun:
         self._messages: list[dict] = []
         self._forced: deque[tuple[int, str | None, str]] = deque()
         self._delay = 0.0
+        self._fail_first = 0
+        self._attempts: dict[tuple[str, tuple[str, ...]], int] = {}
+        self._dropping = False
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -147,7 +151,7 @@ class FakeYuntongxun:
 
     @property
     def messages(self) -> list[dict]:
-        """Accepted messages so far (a copy): {to, datas, templateId, appId}."""
+        """Accepted messages so far (a copy): {to, datas, templateId, appId, smsMessageSid}."""
         with self._cond:
             return list(self._messages)
 
@@ -178,13 +182,38 @@ class FakeYuntongxun:
         with self._cond:
             self._delay = seconds
 
+    def fail_first(self, attempts: int) -> None:
+        """Every message (a mobile and its datas) gets HTTP 500 for its first `attempts`
+        valid requests, then goes through: a vendor that is flaky for everyone."""
+        with self._cond:
+            self._fail_first = attempts
+            self._attempts.clear()
+
+    def drop_connections(self, dropping: bool = True) -> None:
+        """While on, every connection is closed before a reply: the vendor unreachable."""
+        with self._cond:
+            self._dropping = dropping
+
     def reset(self) -> None:
         with self._cond:
             self._messages.clear()
             self._forced.clear()
             self._delay = 0.0
+            self._fail_first = 0
+            self._attempts.clear()
+            self._dropping = False
 
     # --- used by the handler ---------------------------------------------------------
+
+    def _is_dropping(self) -> bool:
+        with self._cond:
+            return self._dropping
+
+    def _fails_this_attempt(self, message: dict) -> bool:
+        key = (message["to"], tuple(message["datas"]))
+        with self._cond:
+            self._attempts[key] = self._attempts.get(key, 0) + 1
+            return self._attempts[key] <= self._fail_first
 
     def _pop_forced(self, http_error: bool) -> tuple[int, str | None, str] | None:
         with self._cond:
@@ -306,6 +335,10 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:
+        if self.fake._is_dropping():
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
 
@@ -322,12 +355,16 @@ class _Handler(BaseHTTPRequestHandler):
         if forced is not None:
             self._reply(200, forced[1] or "", forced[2])
             return
+        if self.fake._fails_this_attempt(message):
+            self._send(500, b"Internal Server Error", "text/plain; charset=utf-8")
+            return
+        message["smsMessageSid"] = uuid.uuid4().hex
         self.fake._record(message)
         self.fake._wait_delay()
         now = datetime.now(tz=BEIJING).strftime("%Y%m%d%H%M%S")
         reply = {
             "statusCode": "000000",
-            "templateSMS": {"smsMessageSid": uuid.uuid4().hex, "dateCreated": now},
+            "templateSMS": {"smsMessageSid": message["smsMessageSid"], "dateCreated": now},
         }
         self._send(200, json.dumps(reply).encode("utf-8"), "application/json;charset=utf-8")
 

@@ -6,8 +6,10 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
+from django.db import connections
 from django.test import Client
 
 from devtools.devstack import worker_command
@@ -80,10 +82,24 @@ class WorkerProcess:
             terminate(self.process, timeout=15)
 
 
+def database_url_for_workers() -> str:
+    """DATABASE_URL for another process (the worker) to use the tests' database."""
+    db = connections["default"].settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    scheme = {"django.db.backends.postgresql": "postgres", "django.db.backends.mysql": "mysql"}
+    credentials = quote(db["USER"], safe="")
+    if db["PASSWORD"]:
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    return f"{scheme[db['ENGINE']]}://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
 def worker_env(vendor: FakeYuntongxun) -> dict[str, str]:
-    """The environment an operator gives the worker, pointed at our fake vendor."""
+    """The environment an operator gives the worker, pointed at our fake vendor and at
+    the tests' database (where it records each SMS)."""
     env = dict(os.environ)
     env.update(
+        DATABASE_URL=database_url_for_workers(),
         SMS_BACKEND="yuntongxun",
         YUNTONGXUN_ACCOUNT_SID=VENDOR["account_sid"],
         YUNTONGXUN_AUTH_TOKEN=VENDOR["auth_token"],

@@ -12,8 +12,9 @@ logger = logging.getLogger(__name__)
 
 
 class SmsBackend(Protocol):
-    def send_verification_code(self, mobile: str, code: str, minutes: int) -> None:
-        """Send `code` to `mobile`; raise SmsSendError (or SmsTemporaryError) on failure."""
+    def send_verification_code(self, mobile: str, code: str, minutes: int) -> str | None:
+        """Send `code` to `mobile` and return the vendor's message id (None if it gives
+        none); raise SmsSendError (or SmsTemporaryError) on failure."""
 
 
 class ConsoleSmsBackend:
@@ -21,6 +22,7 @@ class ConsoleSmsBackend:
 
     def send_verification_code(self, mobile: str, code: str, minutes: int) -> None:
         logger.warning("[SMS] mobile=%s sms_code=%s (valid %d min)", mobile, code, minutes)
+        return None
 
 
 class YuntongxunSmsBackend:
@@ -28,8 +30,10 @@ class YuntongxunSmsBackend:
         self.client = client or CCP.from_settings()
         self.template_id = template_id or settings.YUNTONGXUN_TEMPLATE_ID
 
-    def send_verification_code(self, mobile: str, code: str, minutes: int) -> None:
-        self.client.send_sms_code(mobile, code, minutes, self.template_id)
+    def send_verification_code(self, mobile: str, code: str, minutes: int) -> str | None:
+        reply = self.client.send_sms_code(mobile, code, minutes, self.template_id)
+        template_sms = reply.get("templateSMS")
+        return template_sms.get("smsMessageSid") if isinstance(template_sms, dict) else None
 
 
 BACKENDS: dict[str, type[SmsBackend]] = {

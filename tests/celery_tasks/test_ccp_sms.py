@@ -47,9 +47,16 @@ def test_sms_code_is_sent_with_exactly_the_vendor_body(fake: FakeYuntongxun) -> 
     reply = make_client(fake).send_sms_code(MOBILE, "123456", 5, TEMPLATE_ID)
 
     assert reply["statusCode"] == "000000"
-    assert reply["templateSMS"]["smsMessageSid"]
+    message_sid = reply["templateSMS"]["smsMessageSid"]
+    assert message_sid
     assert fake.wait_for(1, timeout=2) == [
-        {"to": MOBILE, "datas": ["123456", "5"], "templateId": TEMPLATE_ID, "appId": APP_ID}
+        {
+            "to": MOBILE,
+            "datas": ["123456", "5"],
+            "templateId": TEMPLATE_ID,
+            "appId": APP_ID,
+            "smsMessageSid": message_sid,
+        }
     ]
 
 
