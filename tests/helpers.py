@@ -1,6 +1,7 @@
 """Helpers the tests share (fixtures live in conftest.py and use these)."""
 
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -13,7 +14,7 @@ from django.db import connections
 from django.test import Client
 
 from devtools.devstack import worker_command
-from devtools.processes import terminate
+from devtools.processes import popen, terminate
 from tests.fake_yuntongxun import FakeYuntongxun
 from verifications import constants as vc
 from verifications.services import sms_code_digest
@@ -34,28 +35,37 @@ def logged_in_as(client: Client) -> str | None:
 
 
 class WorkerProcess:
-    """`celery -A celery_tasks.main worker`, as an operator starts it, in a subprocess."""
+    """`celery -A celery_tasks.main worker`, as an operator starts it, in a subprocess
+    (a process group of its own, so that kill() takes the whole worker, pool and all)."""
 
-    def __init__(self, env: dict[str, str], queue: str = "celery") -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        queue: str = "celery",
+        pool: tuple[str, ...] = ("-P", "solo"),
+        purge: bool = True,
+    ) -> None:
         self.env = env
         self.queue = queue
+        self.pool = pool
+        self.purge = purge
         self.lines: list[str] = []
         self.ready = threading.Event()
         self.process: subprocess.Popen[str] | None = None
 
-    def start(self, timeout: float = 30) -> None:
-        self.process = subprocess.Popen(
+    def start(self, timeout: float = 30) -> "WorkerProcess":
+        self.process = popen(
             worker_command(
-                "-P",
-                "solo",
+                *self.pool,
                 "--without-mingle",
                 "--without-gossip",
-                "--purge",
+                *(["--purge"] if self.purge else []),
                 "-Q",
                 self.queue,
                 "-n",
                 f"test-{uuid.uuid4().hex[:8]}@%h",
             ),
+            own_group=True,
             cwd=BASE_DIR,
             env=self.env,
             text=True,
@@ -66,6 +76,7 @@ class WorkerProcess:
         if not self.ready.wait(timeout):
             self.stop()
             raise RuntimeError("worker did not start:\n" + "".join(self.lines[-30:]))
+        return self
 
     def _read(self) -> None:
         assert self.process and self.process.stdout
@@ -80,6 +91,12 @@ class WorkerProcess:
     def stop(self) -> None:
         if self.process:
             terminate(self.process, timeout=15)
+
+    def kill(self) -> None:
+        """kill -9 the whole worker: no warm shutdown, no chance to give anything back."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
 
 def database_url_for_workers() -> str:
