@@ -43,7 +43,7 @@ from tests.helpers import (
 )
 from verifications import constants as vc
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.race]
 User = get_user_model()
 
 RACERS = 20
