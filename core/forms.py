@@ -10,7 +10,7 @@ from django.core.validators import RegexValidator
 
 from core.api import Code, Refused
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")  # [0-9]: \d would take any script's digits
 MOBILE_MESSAGE = "请输入正确的手机号码"
 validate_mobile = RegexValidator(MOBILE_RE, MOBILE_MESSAGE, code="invalid")
 

@@ -26,7 +26,8 @@ PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 64
 PASSWORD_LENGTH_MESSAGE = "密码长度应为8-64位"  # noqa: S105 (a message)
 # No control characters (C0, DEL, C1) nor line separators; one pattern for Python and JS.
-PASSWORD_CHARACTERS = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"  # noqa: S105 (a pattern)
+# Searched for, not matched whole: Python's "$" would let a final newline through.
+PASSWORD_FORBIDDEN = r"[\x00-\x1f\x7f-\x9f\u2028\u2029]"  # noqa: S105 (a pattern)
 
 
 def password_field(required_message: str) -> forms.CharField:
@@ -34,7 +35,9 @@ def password_field(required_message: str) -> forms.CharField:
         strip=False,  # spaces are characters too
         min_length=PASSWORD_MIN_LENGTH,
         max_length=PASSWORD_MAX_LENGTH,
-        validators=[RegexValidator(PASSWORD_CHARACTERS, "密码不能包含换行等控制字符")],
+        validators=[
+            RegexValidator(PASSWORD_FORBIDDEN, "密码不能包含换行等控制字符", inverse_match=True)
+        ],
         error_messages={
             "required": required_message,
             "min_length": PASSWORD_LENGTH_MESSAGE,
