@@ -40,13 +40,17 @@ worker_cancel_long_running_tasks_on_connection_loss = True
 task_soft_time_limit = 15
 task_time_limit = 20
 
+# RabbitMQ finds a dead host's connection after about two missed heartbeats: ~20 s.
+broker_heartbeat = 10
+
 # Redis has no acknowledgements of its own: kombu keeps a message in an "unacked" set
 # and hands it out again once it has been held longer than the visibility timeout.
 # Longer than the longest retry countdown (sms/tasks.py) plus a run, since a retried
 # message waits out its countdown in the worker's hands, unacknowledged; short enough
 # that a killed worker's codes come back well within their 300 s: after 60 s, found by
 # a sweep every 5 s.
-# RabbitMQ ignores these: it returns a dead consumer's messages when its connection drops.
+# RabbitMQ ignores these: it returns a dead consumer's messages when its connection drops
+# (at once when the process dies; after about two missed heartbeats when its host does).
 broker_transport_options = {
     "socket_timeout": 2,
     "socket_connect_timeout": 2,
