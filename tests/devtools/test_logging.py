@@ -4,19 +4,22 @@ import re
 import sys
 import uuid
 
+import pytest
 import requests
 
 from celery_tasks.sms.tasks import ccp_send_sms_code
 from devtools.devstack import worker_command
-from tests.helpers import BASE_DIR
+from tests.helpers import BASE_DIR, database_url_for_workers
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_worker_logs_a_task_s_warning_once(launch, own_env, settings):
-    # The machine's Redis of this test run, so that our task reaches the worker.
+    # The Redis and database of this test run: our task reaches the worker, which records it.
     env = {
         **own_env,
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "DATABASE_URL": database_url_for_workers(),
     }
     queue = f"logging-{uuid.uuid4().hex[:8]}"  # not the session worker's queue
     # As ./run starts it (prefork pool), on a queue of its own.
