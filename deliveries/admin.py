@@ -21,10 +21,10 @@ class SmsRecordAdmin(admin.ModelAdmin):
         "created_at",
         "sent_at",
     ]
+    # No date_hierarchy: it needs time zone tables in MySQL/MariaDB, which few servers load.
     list_filter = ["status", "purpose", "created_at"]
     search_fields = ["mobile", "=task_id", "=vendor_message_id"]
     search_help_text = "完整手机号、号码片段（如 5678）、任务 ID 或服务商消息 ID"
-    date_hierarchy = "created_at"
     fields = [*list_display, "task_id", "expires_at", "updated_at"]
     readonly_fields = fields
 
