@@ -170,6 +170,16 @@ YUNTONGXUN_BASE_URL = env.str("YUNTONGXUN_BASE_URL", "https://app.cloopen.com:88
 YUNTONGXUN_TEMPLATE_ID = env.str("YUNTONGXUN_TEMPLATE_ID", "1")
 YUNTONGXUN_TIMEOUT = env.float("YUNTONGXUN_TIMEOUT", 5.0)
 
+# Argon2 first: memory-hard, so stronger against GPU guessing than PBKDF2, and cheaper
+# per login here (bench/site.py: login beside the hasher alone). The others check the
+# hashes already stored; Django rewrites each as Argon2 at its owner's next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

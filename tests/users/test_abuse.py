@@ -193,7 +193,7 @@ def test_concurrent_guesses_cannot_slip_past_the_account_limit(user):
 @pytest.mark.slow
 def test_unknown_user_and_wrong_password_take_the_same_time(client, user, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login_failed": ""}
-    assert django_settings.PASSWORD_HASHERS[0].endswith("PBKDF2PasswordHasher")
+    assert django_settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
     samples: dict[str, list[float]] = {"unknown": [], "wrong": []}
     login(client, "warm_up_user", "wrongpass1")
     for _ in range(12):  # interleaved, so drift in machine load hits both alike

@@ -197,3 +197,23 @@ def test_a_matching_username_cookie_is_left_alone(client, user):
     client.cookies["username"] = user.username
 
     assert "username" not in client.get("/").cookies
+
+
+def test_a_pbkdf2_password_from_before_argon2_still_logs_in_and_is_rehashed(client, user):
+    from django.contrib.auth.hashers import make_password
+
+    user.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+    user.save(update_fields=["password"])
+
+    response = client.post(
+        "/login/",
+        {
+            "username": user.username,
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": csrf_token(client),
+        },
+    )
+
+    assert response.status_code == 302 and logged_in_as(client) == user.username
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$")

@@ -1,0 +1,617 @@
+"""The whole site under load, as in production: `./bench/run site` (or `./bench/run`).
+
+gunicorn (`-w 2`, sync, DEBUG off), one Celery worker (`-c 2`, the production settings),
+the Redis of REDIS_URL (`./bench/run` starts a private one), a SQLite database in a
+temporary folder, and the fake vendor on 127.0.0.1. wrk (Debian's package) drives each
+case from its own process with a Lua script (bench/wrk/) and counts every answer that
+is not the expected one as an error. Only the per-IP limits are raised, through the
+documented RATE_LIMIT_* settings; the per-mobile limits and single use stay.
+
+Prints a table (req/s, p50, p99, errors, ratio to healthz, peak RSS of the web and the
+worker) and writes bench/results/site.json and site.png.
+
+Environment: BENCH_SECONDS (10; image_codes always runs BENCH_IMAGE_SECONDS, 30),
+BENCH_QUEUED (5000 codes for sms_delivery), BENCH_USERS_BIG (1000000 for login_1m),
+BENCH_SMOKE=1 (a run of a few seconds with small counts: CI's check that it works).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+RESULTS = BASE_DIR / "bench" / "results"
+LUA_DIR = BASE_DIR / "bench" / "wrk"
+SMOKE = os.environ.get("BENCH_SMOKE") == "1"
+SECONDS = int(os.environ.get("BENCH_SECONDS", "2" if SMOKE else "10"))
+IMAGE_SECONDS = int(os.environ.get("BENCH_IMAGE_SECONDS", "2" if SMOKE else "30"))
+QUEUED = int(os.environ.get("BENCH_QUEUED", "200" if SMOKE else "5000"))
+USERS_SMALL = 1000
+USERS_BIG = int(os.environ.get("BENCH_USERS_BIG", "5000" if SMOKE else "1000000"))
+PASSWORD = "bench-pass-2026"  # noqa: S105 (the bench accounts' own)
+IMAGE_CODE = "ABCD"
+SEEDED = 200_000  # captchas (and register codes) seeded per wrk thread, more than a run uses
+THREADS, CONNECTIONS = 2, 16
+
+# The bench process talks to the same Redis and settings as the site it starts.
+SECRET_KEY = uuid.uuid4().hex * 2
+os.environ.update(
+    DJANGO_SETTINGS_MODULE="meiduo_mall.settings",
+    DJANGO_SECRET_KEY=SECRET_KEY,
+    DJANGO_DEBUG="0",
+)
+WORKDIR = Path(tempfile.mkdtemp(prefix="meiduo-bench-"))
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{WORKDIR / 'db.sqlite3'}")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth.hashers import check_password, make_password  # noqa: E402
+
+from celery_tasks.main import celery_app  # noqa: E402
+from celery_tasks.sms.tasks import ccp_send_sms_code  # noqa: E402
+from core.redis_scripts import verify_code_redis  # noqa: E402
+from devtools.embedded import free_port  # noqa: E402
+from devtools.processes import terminate  # noqa: E402
+from tests.fake_yuntongxun import FakeYuntongxun  # noqa: E402
+from verifications import constants as vc  # noqa: E402
+from verifications.services import sms_code_digest  # noqa: E402
+
+VENDOR = {"account_sid": "benchsid", "auth_token": "bench-token", "app_id": "benchapp"}
+RAISED = "100000000/1m/ip"
+
+
+@dataclass
+class Row:
+    case: str
+    what: str
+    req_s: float | None = None
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    errors: int = 0
+    requests: int = 0
+    ratio: float | None = None
+    web_rss_mb: float | None = None
+    worker_rss_mb: float | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def site_env(vendor: FakeYuntongxun) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_COOKIES": "0",
+        "DJANGO_STATIC_ROOT": str(WORKDIR / "static"),
+        "SMS_BACKEND": "yuntongxun",
+        "YUNTONGXUN_ACCOUNT_SID": VENDOR["account_sid"],
+        "YUNTONGXUN_AUTH_TOKEN": VENDOR["auth_token"],
+        "YUNTONGXUN_APP_ID": VENDOR["app_id"],
+        "YUNTONGXUN_BASE_URL": vendor.base_url,
+        # Only the per-IP limits: one machine plays every shopper here.
+        "RATE_LIMIT_SEND_SMS": f"5/1h/mobile,10/1d/mobile,{RAISED}",
+        "RATE_LIMIT_LOGIN_FAILED": f"5/5m/account,{RAISED}",
+        "RATE_LIMIT_COUNT": RAISED,
+        "RATE_LIMIT_IMAGE_CODE": RAISED,
+    }
+
+
+class Process:
+    """A server of the site, its whole process tree measured for peak RSS."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        self.name = name
+        self.log = (WORKDIR / f"{name}.log").open("w")
+        self.process = subprocess.Popen(
+            command, cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+
+    def rss_mb(self) -> float:
+        """Resident memory of the process and its children, from /proc."""
+        total = 0
+        for pid in [self.process.pid, *descendants(self.process.pid)]:
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        return total / 1024
+
+    def stop(self) -> None:
+        terminate(self.process, timeout=20)
+        self.log.close()
+
+
+def descendants(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in map(int, children):
+            found += [child, *descendants(child)]
+    return found
+
+
+class PeakRss:
+    """Samples the processes' RSS every 0.2 s while a case runs."""
+
+    def __init__(self, *processes: Process | None) -> None:
+        self.processes = processes
+        self.peaks = [0.0] * len(processes)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for i, process in enumerate(self.processes):
+                if process is not None and process.process.poll() is None:
+                    self.peaks[i] = max(self.peaks[i], process.rss_mb())
+            self._stop.wait(0.2)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def manage(*args: str, env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def start_web(env: dict[str, str], port: int) -> Process:
+    web = Process(
+        "web",
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "meiduo_mall.wsgi:application",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "2",
+            "--access-logfile",
+            "/dev/null",
+        ],
+        env,
+    )
+    wait_for_http(f"http://127.0.0.1:{port}/healthz", web)
+    return web
+
+
+def start_worker(env: dict[str, str]) -> Process:
+    worker = Process(
+        "worker",
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "celery_tasks.main",
+            "worker",
+            "-l",
+            "warning",
+            "-c",
+            "2",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        env,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        replies = celery_app.control.ping(timeout=0.5)
+        if replies:
+            return worker
+    raise RuntimeError("the worker did not start: " + (WORKDIR / "worker.log").read_text())
+
+
+def wait_for_http(url: str, process: Process) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (our loopback URL)
+                return
+        except OSError:
+            if process.process.poll() is not None:
+                break
+            time.sleep(0.1)
+    raise RuntimeError(f"{process.name} did not start: " + (WORKDIR / "web.log").read_text())
+
+
+def wrk(
+    base: str,
+    script: str,
+    seconds: int,
+    env: dict[str, str] | None = None,
+    threads: int = THREADS,
+    connections: int = CONNECTIONS,
+) -> dict[str, float]:
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA_DIR / script),
+        base,
+    ]
+    run_env = {**os.environ, "BENCH_LUA_DIR": str(LUA_DIR), **(env or {})}
+    output = subprocess.run(command, env=run_env, capture_output=True, text=True, check=True)
+    for line in output.stdout.splitlines():
+        if line.startswith("BENCH-ERROR "):
+            print(f"  {script}: {line}", file=sys.stderr)
+        if line.startswith("BENCH "):
+            values = dict(item.split("=") for item in line.split()[1:])
+            return {key: float(value) for key, value in values.items()}
+    raise RuntimeError("wrk said:\n" + output.stdout + output.stderr)
+
+
+def measure(
+    row: Row,
+    base: str,
+    script: str,
+    seconds: int,
+    web: Process,
+    worker: Process | None,
+    env: dict[str, str] | None = None,
+    **options: int,
+) -> Row:
+    with PeakRss(web, worker) as peak:
+        result = wrk(base, script, seconds, env, **options)
+    row.requests = int(result["requests"])
+    row.req_s = result["requests"] / (result["duration_us"] / 1e6)
+    row.p50_ms = result["p50_us"] / 1000
+    row.p99_ms = result["p99_us"] / 1000
+    row.errors = int(result["errors"] + result["socket_errors"])
+    row.web_rss_mb, row.worker_rss_mb = peak.peaks[0] or None, peak.peaks[1] or None
+    return row
+
+
+def seed_captchas() -> None:
+    """The captchas the sms_codes script asks with: thread t, request n."""
+    redis = verify_code_redis()
+    for thread in range(THREADS):
+        pipe = redis.pipeline(transaction=False)
+        for n in range(1, SEEDED + 1):
+            image_code_id = f"00000000-0000-4000-8{thread:03x}-{n:012x}"
+            pipe.set(vc.image_code_key(image_code_id), IMAGE_CODE, ex=3600)
+            if n % 10_000 == 0:
+                pipe.execute()
+        pipe.execute()
+
+
+def forget_sms_flags() -> None:
+    """A second sms_codes case reuses the mobiles: lift the 60 s flags and counters."""
+    redis = verify_code_redis()
+    for pattern in (vc.send_flag_key("13*"), vc.sms_code_key("13*"), "rl:*"):
+        keys = list(redis.scan_iter(match=pattern, count=10_000))
+        for start in range(0, len(keys), 10_000):
+            redis.delete(*keys[start : start + 10_000])
+
+
+def seed_register_codes(count: int) -> None:
+    redis = verify_code_redis()
+    pipe = redis.pipeline(transaction=False)
+    for thread in range(THREADS):
+        for n in range(1, count + 1):
+            mobile = f"15{thread}{n:08d}"
+            key = vc.sms_code_key(mobile)
+            pipe.hset(key, mapping={"digest": sms_code_digest(mobile, "123456"), "tries": 0})
+            pipe.expire(key, 3600)
+            if n % 5_000 == 0:
+                pipe.execute()
+    pipe.execute()
+
+
+def seed_users(count: int) -> None:
+    """`count` accounts bench_<n> (mobile 17<n:09>), one hash shared: inserting a million
+    rows must not take a million hashes."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+
+    user_model = get_user_model()
+    table = user_model._meta.db_table
+    existing = user_model.objects.filter(username__startswith="bench_").count()
+    password = make_password(PASSWORD)
+    columns = (
+        "username, password, mobile, email, first_name, last_name, is_superuser, is_staff, "
+        "is_active, date_joined"
+    )
+    sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, '', '', '', 0, 0, 1, %s)"  # noqa: S608
+    now = "2026-01-01 00:00:00"
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(existing, count, 50_000):
+            rows = [
+                (f"bench_{n}", password, f"17{n:09d}", now)
+                for n in range(start, min(count, start + 50_000))
+            ]
+            cursor.executemany(sql, rows)
+
+
+def hasher_ms(rounds: int = 5) -> tuple[float, float]:
+    """The password hasher alone, in this process: (check, make) medians in ms."""
+    encoded = make_password(PASSWORD)
+    checks, makes = [], []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        check_password(PASSWORD, encoded)
+        checks.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        make_password(PASSWORD)
+        makes.append(time.perf_counter() - start)
+    return sorted(checks)[rounds // 2] * 1000, sorted(makes)[rounds // 2] * 1000
+
+
+def csrf_token(base: str) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(base + "/csrf_token/", timeout=5) as response:  # noqa: S310
+        cookie = response.headers["Set-Cookie"]
+    return cookie.split("csrftoken=")[1].split(";")[0]
+
+
+def sms_delivery(vendor: FakeYuntongxun, env: dict[str, str], web: Process) -> Row:
+    """QUEUED codes already queued, then the worker started: seconds until all delivered."""
+    row = Row("sms_delivery", f"{QUEUED} queued codes → the fake vendor has them all")
+    # A queue of its own: nothing the earlier cases left behind is counted.
+    queue = "bench-delivery"
+    mobiles = {f"18{n:09d}" for n in range(QUEUED)}
+    with celery_app.connection_for_write() as connection:
+        for mobile in sorted(mobiles):
+            ccp_send_sms_code.apply_async((mobile, "135790"), connection=connection, queue=queue)
+    worker = start_worker(env, queue)
+    start = time.monotonic()  # from a ready worker: delivery, not boot
+    with PeakRss(web, worker) as peak:
+        deadline = start + 600
+        while time.monotonic() < deadline:
+            if mobiles <= {m["to"] for m in vendor.messages}:
+                break
+            time.sleep(0.05)
+        seconds = time.monotonic() - start
+    worker.stop()
+    received = [m["to"] for m in vendor.messages if m["to"] in mobiles]
+    row.requests = len(set(received))
+    row.errors = (QUEUED - row.requests) + (len(received) - len(set(received)))
+    row.req_s = row.requests / seconds
+    row.worker_rss_mb = peak.peaks[1]
+    row.extra = {"seconds": round(seconds, 2), "duplicates": len(received) - len(set(received))}
+    return row
+
+
+def run() -> list[Row]:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: apt-get install wrk")
+    rows: list[Row] = []
+    with FakeYuntongxun(**VENDOR) as vendor:
+        env = site_env(vendor)
+        manage("migrate", "--noinput", env=env)
+        manage("collectstatic", "--noinput", env=env)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        web = start_web(env, port)
+        worker = start_worker(env)
+        try:
+            seed_users(USERS_SMALL)
+            seed_captchas()
+            seed_register_codes(SEEDED // 10)
+            token = csrf_token(base)
+            auth = {"BENCH_CSRF": token, "BENCH_PASSWORD": PASSWORD}
+
+            rows.append(
+                measure(
+                    Row("healthz", "GET /healthz, the cheapest view"),
+                    base,
+                    "get.lua",
+                    SECONDS,
+                    web,
+                    worker,
+                    {"BENCH_PATH": "/healthz"},
+                )
+            )
+            rows.append(
+                measure(
+                    Row("image_codes", f"a new captcha each request, {IMAGE_SECONDS} s"),
+                    base,
+                    "image_codes.lua",
+                    IMAGE_SECONDS,
+                    web,
+                    worker,
+                )
+            )
+            rows.append(
+                measure(
+                    Row("sms_codes", "seeded captcha, new mobile; worker delivering"),
+                    base,
+                    "sms_codes.lua",
+                    SECONDS,
+                    web,
+                    worker,
+                    {"BENCH_IMAGE_CODE": IMAGE_CODE},
+                )
+            )
+            worker.stop()
+            forget_sms_flags()
+            seed_captchas()
+            rows.append(
+                measure(
+                    Row("sms_request_path", "the same, worker stopped (only queued)"),
+                    base,
+                    "sms_codes.lua",
+                    SECONDS,
+                    web,
+                    None,
+                    {"BENCH_IMAGE_CODE": IMAGE_CODE},
+                )
+            )
+            rows.append(sms_delivery(vendor, env, web))
+
+            check_ms, make_ms = hasher_ms()
+            login = measure(
+                Row("login", "POST /login/ (JSON), one connection"),
+                base,
+                "login.lua",
+                SECONDS,
+                web,
+                None,
+                {**auth, "BENCH_USERS": str(USERS_SMALL)},
+                threads=1,
+                connections=1,
+            )
+            login.extra = {"hasher_check_ms": round(check_ms, 2)}
+            rows.append(login)
+            register = measure(
+                Row("register", "POST /register/ (JSON), one connection"),
+                base,
+                "register.lua",
+                SECONDS,
+                web,
+                None,
+                auth,
+                threads=1,
+                connections=1,
+            )
+            register.extra = {"hasher_make_ms": round(make_ms, 2)}
+            rows.append(register)
+            rows.append(
+                measure(
+                    Row("count_1k", f"count endpoints, {USERS_SMALL:,} users"),
+                    base,
+                    "count.lua",
+                    SECONDS,
+                    web,
+                    None,
+                    {"BENCH_USERS": str(USERS_SMALL)},
+                )
+            )
+
+            seed_users(USERS_BIG)
+            rows.append(
+                measure(
+                    Row("login_1m", f"POST /login/, {USERS_BIG:,} users"),
+                    base,
+                    "login.lua",
+                    SECONDS,
+                    web,
+                    None,
+                    {**auth, "BENCH_USERS": str(USERS_BIG)},
+                    threads=1,
+                    connections=1,
+                )
+            )
+            rows.append(
+                measure(
+                    Row("count_1m", f"count endpoints, {USERS_BIG:,} users"),
+                    base,
+                    "count.lua",
+                    SECONDS,
+                    web,
+                    None,
+                    {"BENCH_USERS": str(USERS_BIG)},
+                )
+            )
+        finally:
+            web.stop()
+            worker.stop()
+    healthz = rows[0].req_s
+    for row in rows:
+        if row.req_s is not None and row.case != "sms_delivery":
+            row.ratio = row.req_s / healthz
+    return rows
+
+
+def fmt(value: float | None, spec: str) -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        "| case | req/s | p50 ms | p99 ms | errors | ratio to healthz | web RSS MB | "
+        "worker RSS MB | what |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for row in rows:
+        extra = "; ".join(f"{k} {v}" for k, v in row.extra.items())
+        what = row.what + (f" ({extra})" if extra else "")
+        unit = " SMS/s" if row.case == "sms_delivery" else ""
+        lines.append(
+            f"| {row.case} | {fmt(row.req_s, ',.0f')}{unit} | {fmt(row.p50_ms, '.1f')} | "
+            f"{fmt(row.p99_ms, '.1f')} | {row.errors} | {fmt(row.ratio, '.2f')} | "
+            f"{fmt(row.web_rss_mb, '.0f')} | {fmt(row.worker_rss_mb, '.0f')} | {what} |"
+        )
+    return "\n".join(lines)
+
+
+def chart(rows: list[Row], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    shown = [row for row in rows if row.ratio is not None]
+    figure, axes = pyplot.subplots(figsize=(9, 4.5))
+    bars = axes.barh(
+        [row.case for row in shown][::-1], [row.ratio for row in shown][::-1], color="#c0392b"
+    )
+    for bar, row in zip(bars, shown[::-1], strict=True):
+        axes.text(
+            bar.get_width() + 0.01,
+            bar.get_y() + bar.get_height() / 2,
+            f"{row.req_s:,.0f} req/s",
+            va="center",
+            fontsize=9,
+        )
+    axes.set_xlabel("throughput as a fraction of /healthz in the same run")
+    axes.set_xlim(0, 1.25)
+    delivery = next(row for row in rows if row.case == "sms_delivery")
+    axes.set_title(f"Meiduo accounts under wrk (2 cores); worker: {delivery.req_s:,.0f} SMS/s")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
+def main() -> None:
+    rows = run()
+    print(table(rows))
+    if SMOKE:
+        bad = [row.case for row in rows if row.errors or not row.requests]
+        if bad:
+            raise SystemExit(f"errors or no requests in: {', '.join(bad)}")
+        return
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "site.json").write_text(
+        json.dumps([asdict(row) for row in rows], indent=2, ensure_ascii=False) + "\n"
+    )
+    chart(rows, RESULTS / "site.png")
+    (RESULTS / "site.md").write_text(table(rows) + "\n")
+    print(f"\nwritten: {RESULTS / 'site.json'}, {RESULTS / 'site.png'}, {RESULTS / 'site.md'}")
+
+
+if __name__ == "__main__":
+    main()
