@@ -202,7 +202,7 @@ def start_web(env: dict[str, str], port: int) -> Process:
     return web
 
 
-def start_worker(env: dict[str, str]) -> Process:
+def start_worker(env: dict[str, str], queue: str = "celery") -> Process:
     worker = Process(
         "worker",
         [
@@ -218,6 +218,8 @@ def start_worker(env: dict[str, str]) -> Process:
             "2",
             "--without-mingle",
             "--without-gossip",
+            "-Q",
+            queue,
         ],
         env,
     )
