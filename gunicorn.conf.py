@@ -41,3 +41,10 @@ class MaskedAccessLogger(Logger):
 
 
 logger_class = MaskedAccessLogger
+
+
+def post_worker_init(worker) -> None:
+    """Draw the captcha's glyphs (about 0.4 s) before the worker's first request, not in it."""
+    from verifications import captcha
+
+    captcha.warm()

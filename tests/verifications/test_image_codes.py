@@ -1,6 +1,8 @@
 import uuid
+from io import BytesIO
 
 import pytest
+from PIL import Image
 
 from verifications import constants as vc
 
@@ -12,6 +14,7 @@ def test_image_code_is_a_png_whose_answer_redis_keeps_for_300_s(client, redis_co
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     assert response.content.startswith(b"\x89PNG\r\n\x1a\n")
+    assert Image.open(BytesIO(response.content)).size == (120, 48)
     assert response["Cache-Control"] == "no-store"
     answer = redis_conn.get(vc.image_code_key(image_code_id)).decode()
     assert len(answer) == 4 and all(ch in vc.IMAGE_CODE_ALPHABET for ch in answer)
