@@ -205,9 +205,9 @@ def live_site(tmp_path_factory) -> Iterator[str]:
     deadline = time.monotonic() + 30
     while True:
         try:
-            if requests.get(base + "/readyz", timeout=1).status_code == 200:
+            if requests.get(base + "/readyz", timeout=5).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening, or booting
             pass
         if web.poll() is not None or time.monotonic() > deadline:
             terminate(web)

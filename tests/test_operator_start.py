@@ -66,9 +66,9 @@ def site(fake_vendor, tmp_path_factory) -> Iterator[str]:
     deadline = time.monotonic() + 30
     while True:
         try:
-            requests.get(base + "/csrf_token/", timeout=1)
+            requests.get(base + "/csrf_token/", timeout=5)
             break
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening, or booting
             if web.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not start") from None
             time.sleep(0.1)
