@@ -70,6 +70,7 @@ from verifications import constants as vc  # noqa: E402
 from verifications.services import sms_code_digest  # noqa: E402
 
 VENDOR = {"account_sid": "benchsid", "auth_token": "bench-token", "app_id": "benchapp"}
+arrivals: list[tuple[str, float]] = []  # (mobile, when) of every SMS the fake vendor accepts
 RAISED = "100000000/1m/ip"
 
 
@@ -382,7 +383,9 @@ def csrf_token(base: str) -> str:
 
 
 def sms_delivery(vendor: FakeYuntongxun, env: dict[str, str], web: Process) -> Row:
-    """QUEUED codes already queued, then the worker started: seconds until all delivered."""
+    """QUEUED codes already queued, then the worker started: from the vendor's first SMS to
+    its last (a worker drains a small queue before it even answers a ping, so "from ready"
+    would measure nothing)."""
     row = Row("sms_delivery", f"{QUEUED} queued codes → the fake vendor has them all")
     # A queue of its own: nothing the earlier cases left behind is counted.
     queue = "bench-delivery"
@@ -390,20 +393,21 @@ def sms_delivery(vendor: FakeYuntongxun, env: dict[str, str], web: Process) -> R
     with celery_app.connection_for_write() as connection:
         for mobile in sorted(mobiles):
             ccp_send_sms_code.apply_async((mobile, "135790"), connection=connection, queue=queue)
+    arrivals.clear()
     worker = start_worker(env, queue)
-    start = time.monotonic()  # from a ready worker: delivery, not boot
     with PeakRss(web, worker) as peak:
-        deadline = start + 600
+        deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             if mobiles <= {m["to"] for m in vendor.messages}:
                 break
             time.sleep(0.05)
-        seconds = time.monotonic() - start
     worker.stop()
+    ours = [at for to, at in arrivals if to in mobiles]
+    seconds = max(ours[-1] - ours[0], 1e-3) if len(ours) > 1 else float("inf")
     received = [m["to"] for m in vendor.messages if m["to"] in mobiles]
     row.requests = len(set(received))
     row.errors = (QUEUED - row.requests) + (len(received) - len(set(received)))
-    row.req_s = row.requests / seconds
+    row.req_s = (len(ours) - 1) / seconds if len(ours) > 1 else 0.0
     row.worker_rss_mb = peak.peaks[1]
     row.extra = {"seconds": round(seconds, 2), "duplicates": len(received) - len(set(received))}
     return row
@@ -413,7 +417,9 @@ def run() -> list[Row]:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install wrk")
     rows: list[Row] = []
-    with FakeYuntongxun(**VENDOR) as vendor:
+    with FakeYuntongxun(
+        **VENDOR, on_message=lambda m: arrivals.append((m["to"], time.monotonic()))
+    ) as vendor:
         env = site_env(vendor)
         manage("migrate", "--noinput", env=env)
         manage("collectstatic", "--noinput", env=env)
