@@ -88,6 +88,17 @@ class RegisterForm(ApiFormMixin, SetPasswordMixin, forms.ModelForm):
         self.validate_password_for_user(self.instance, "password")
         if not self.errors:
             check_sms_code(self)
+            self._name_a_lost_race()
+
+    def _name_a_lost_race(self) -> None:
+        # A registration of this mobile that won a race just spent its code: the shopper
+        # should hear that the mobile is taken, not that the code expired.
+        mobile = self.cleaned_data.get("mobile")
+        if self.has_error("sms_code", "expired") and mobile:
+            if type(self.instance)._default_manager.filter(mobile=mobile).exists():
+                self._errors.pop("sms_code")
+                message = self.fields["mobile"].error_messages["unique"]
+                self.add_error("mobile", forms.ValidationError(message, code="unique"))
 
     def save(self, commit: bool = True) -> Any:
         user = super().save(commit=False)
