@@ -63,6 +63,7 @@ from django.contrib.auth.hashers import check_password, make_password  # noqa: E
 from celery_tasks.main import celery_app  # noqa: E402
 from celery_tasks.sms.tasks import ccp_send_sms_code  # noqa: E402
 from core.redis_scripts import verify_code_redis  # noqa: E402
+from devtools.devstack import worker_command  # noqa: E402
 from devtools.embedded import free_port  # noqa: E402
 from devtools.processes import terminate  # noqa: E402
 from tests.fake_yuntongxun import FakeYuntongxun  # noqa: E402
@@ -205,26 +206,9 @@ def start_web(env: dict[str, str], port: int) -> Process:
 
 
 def start_worker(env: dict[str, str], queue: str = "celery") -> Process:
-    worker = Process(
-        "worker",
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "celery_tasks.main",
-            "worker",
-            "-l",
-            "warning",
-            "-c",
-            "2",
-            "--without-mingle",
-            "--without-gossip",
-            "-Q",
-            queue,
-        ],
-        env,
-    )
+    # The notes' command as ./run starts it; the bench's log level: only problems.
+    command = worker_command("-l", "warning", "-c", "2", "--without-mingle", "--without-gossip")
+    worker = Process("worker", [*command, "-Q", queue], env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         replies = celery_app.control.ping(timeout=0.5)
