@@ -1,7 +1,7 @@
 """The whole site under load, as in production: `./bench/run site` (or `./bench/run`).
 
-gunicorn (`-w 2`, sync, DEBUG off), one Celery worker (`-c 2`, the production settings),
-the Redis of REDIS_URL (`./bench/run` starts a private one), a SQLite database in a
+gunicorn (`-w 2`, sync, DEBUG off), one Celery worker (`-P threads -c 16`, the production
+settings), the Redis of REDIS_URL (`./bench/run` starts a private one), a SQLite database in a
 temporary folder, and the fake vendor on 127.0.0.1. wrk (Debian's package) drives each
 case from its own process with a Lua script (bench/wrk/) and counts every answer that
 is not the expected one as an error. Only the per-IP limits are raised, through the
@@ -63,7 +63,7 @@ from django.contrib.auth.hashers import check_password, make_password  # noqa: E
 from celery_tasks.main import celery_app  # noqa: E402
 from celery_tasks.sms.tasks import ccp_send_sms_code  # noqa: E402
 from core.redis_scripts import verify_code_redis  # noqa: E402
-from devtools.devstack import worker_command  # noqa: E402
+from devtools.devstack import WORKER_POOL, worker_command  # noqa: E402
 from devtools.embedded import free_port  # noqa: E402
 from devtools.processes import terminate  # noqa: E402
 from tests.fake_yuntongxun import FakeYuntongxun  # noqa: E402
@@ -207,7 +207,7 @@ def start_web(env: dict[str, str], port: int) -> Process:
 
 def start_worker(env: dict[str, str], queue: str = "celery") -> Process:
     # The notes' command as ./run starts it; the bench's log level: only problems.
-    command = worker_command("-l", "warning", "-c", "2", "--without-mingle", "--without-gossip")
+    command = worker_command("-l", "warning", *WORKER_POOL, "--without-mingle", "--without-gossip")
     worker = Process("worker", [*command, "-Q", queue], env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -29,16 +29,34 @@ task_publish_retry_policy = {
 # Acknowledge after the task, and give the message back when its worker process dies.
 task_acks_late = True
 task_reject_on_worker_lost = True
-# One message in hand per process: a crash strands at most that many, and a busy
-# worker leaves the rest of the queue to the others.
+# One message in hand per process (per thread under -P threads): a crash strands at most
+# that many, and a busy worker leaves the rest of the queue to the others.
 worker_prefetch_multiplier = 1
 # A lost broker connection cancels running tasks; their messages come back (acks_late).
+# Threads cannot be cancelled: theirs run on, and the redelivered copy finds the record
+# sent (or claimed) and sends nothing.
 worker_cancel_long_running_tasks_on_connection_loss = True
 
+# --- The pool: start the worker with `-P threads -c 16` (README, ./run) ---------------
+# A send is mostly waiting on the vendor and the database, so threads: one process, one
+# kept-alive vendor client and a database connection per thread, where prefork pays a
+# process per concurrent send and a pipe round trip per task. Concurrency is the number
+# of sends in flight: the target rate times the vendor's latency (1,000 SMS/s at 16 ms).
+# Not set here as worker_pool: Celery then ignores an explicit `-P prefork`.
+
 # One vendor call takes at most YUNTONGXUN_TIMEOUT (5 s) per try; the soft limit turns
-# a stuck call into a retry, the hard one frees the process.
+# a stuck call into a retry, the hard one frees the process. Only prefork enforces them:
+# under -P threads a try is bounded by the vendor client's own timeouts (connect, and
+# each read, YUNTONGXUN_TIMEOUT) and the database's, well inside the claim's lease
+# (sms/tasks.py: the hard limit plus 5 s), which still assumes a try ends by then.
 task_soft_time_limit = 15
 task_time_limit = 20
+
+# Celery's Django fixup closes the database connections before and after every task: a
+# new connection for each SMS (and on SQLite a WAL checkpoint when the last one closes).
+# Keep them instead for this many tasks; main.py drops one that broke or outlived
+# CONN_MAX_AGE before each task, as Django does around each request.
+CELERY_DB_REUSE_MAX = 1000
 
 # RabbitMQ finds a dead host's connection after about two missed heartbeats: ~20 s.
 broker_heartbeat = 10

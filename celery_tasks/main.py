@@ -3,6 +3,8 @@
 import os
 
 from celery import Celery
+from celery.signals import task_prerun
+from django.db import close_old_connections
 
 # The worker reads Django settings (SMS backend, vendor credentials) like the web does.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meiduo_mall.settings")
@@ -10,3 +12,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meiduo_mall.settings")
 celery_app = Celery("meiduo")
 celery_app.config_from_object("celery_tasks.config")
 celery_app.autodiscover_tasks(["celery_tasks.sms"])
+
+
+@task_prerun.connect
+def drop_stale_db_connections(**kwargs: object) -> None:
+    """Before each task, what Django does before each request: close the database
+    connections that failed or outlived CONN_MAX_AGE (config.CELERY_DB_REUSE_MAX keeps
+    the others open from task to task)."""
+    close_old_connections()

@@ -20,6 +20,10 @@ from devtools.embedded import EmbeddedRedis, run
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+# The production pool (README): sends wait on the vendor, so threads (celery_tasks/config.py).
+WORKER_POOL = ("-P", "threads", "-c", "16")
+
+
 def worker_command(*options: str) -> list[str]:
     """The notes' consumer: `celery -A celery_tasks.main worker -l info`, plus options."""
     return [
@@ -75,7 +79,7 @@ def start_site(signals: processes.StopSignals) -> int:
             if migrate.returncode:
                 return processes.exit_status(migrate.returncode)
             start("web", [python, "manage.py", "runserver", address, "--noreload"])
-            start("worker", worker_command("-c", "2"))
+            start("worker", worker_command(*WORKER_POOL))
             print(f"[devstack] open http://{address}/  (Ctrl-C stops all)", flush=True)
             exited, request = processes.wait_any(children, signals)
         if request is None:

@@ -1,10 +1,13 @@
 """Where an SMS goes: one interface, chosen by settings.SMS_BACKEND."""
 
+import functools
 import logging
+import os
 from typing import Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
 
 from celery_tasks.sms.yuntongxun.ccp_sms import CCP
 
@@ -42,7 +45,10 @@ BACKENDS: dict[str, type[SmsBackend]] = {
 }
 
 
+@functools.cache
 def get_sms_backend() -> SmsBackend:
+    """The process's backend, built once: the vendor client keeps its connections open
+    (keep-alive) from one send to the next, and its threads share them."""
     try:
         backend_class = BACKENDS[settings.SMS_BACKEND]
     except KeyError:
@@ -50,3 +56,14 @@ def get_sms_backend() -> SmsBackend:
             f"SMS_BACKEND={settings.SMS_BACKEND!r}; choose one of {', '.join(BACKENDS)}"
         ) from None
     return backend_class()
+
+
+def _forget_backend(*, setting: str, **kwargs: object) -> None:
+    # Tests change the backend or the vendor's settings: build it again from the new ones.
+    if setting == "SMS_BACKEND" or setting.startswith("YUNTONGXUN_"):
+        get_sms_backend.cache_clear()
+
+
+setting_changed.connect(_forget_backend)
+# A forked child (prefork pool) must open connections of its own, never share its parent's.
+os.register_at_fork(after_in_child=get_sms_backend.cache_clear)

@@ -59,10 +59,14 @@ def ccp_send_sms_code(
     self, mobile: str, sms_code: str, purpose: str = SmsRecord.Purpose.REGISTER
 ) -> None:
     """Send a verification code once, retrying transient failures until the code expires."""
-    record = records.open_record(
-        self.request.id, mobile, purpose, code_expires_at(self.request.expires)
+    outcome, record = records.claim(
+        self.request.id,
+        mobile,
+        purpose,
+        code_expires_at(self.request.expires),
+        claim_lease(),
+        first_try=not self.request.retries,
     )
-    outcome, record = records.claim(record, claim_lease())
     if outcome is records.Claim.DONE:
         logger.info("SMS %s already %s, not sent again", record.task_id, record.status)
         return
@@ -79,19 +83,19 @@ def ccp_send_sms_code(
         error = str(exc) or type(exc).__name__
         countdown = retry_countdown(self.request.retries)
         if timezone.now() + timedelta(seconds=countdown) >= record.expires_at:
-            records.mark_expired(record.pk, error)
+            records.mark_expired(record.task_id, error)
             logger.error(
                 "SMS to %s given up: the code expires before the next try (%s)",
                 mask_mobile(mobile),
                 error,
             )
             return
-        records.mark_retrying(record.pk, error)
+        records.mark_retrying(record.task_id, error)
         raise self.retry(countdown=countdown, exc=exc) from None
     except SmsSendError as exc:
-        records.mark_failed(record.pk, str(exc))
+        records.mark_failed(record.task_id, str(exc))
         raise
-    records.mark_sent(record.pk, message_id)
+    records.mark_sent(record.task_id, message_id)
 
 
 @task_revoked.connect(sender=ccp_send_sms_code)
@@ -103,7 +107,6 @@ def record_expired_message(request, expired: bool = False, **kwargs) -> None:
     if not args:
         return
     purpose = (request.kwargs or {}).get("purpose", SmsRecord.Purpose.REGISTER)
-    record = records.open_record(
-        request.id, args[0], purpose, code_expires_at(request.expires), SmsRecord.Status.EXPIRED
-    )
-    records.mark_expired(record.pk, "验证码在队列中过期，未发送")
+    # Opened as queued, so that mark_expired (which moves only open records) writes the reason.
+    record = records.open_record(request.id, args[0], purpose, code_expires_at(request.expires))
+    records.mark_expired(record.task_id, "验证码在队列中过期，未发送")

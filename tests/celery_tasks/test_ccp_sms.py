@@ -60,6 +60,16 @@ def test_sms_code_is_sent_with_exactly_the_vendor_body(fake: FakeYuntongxun) -> 
     ]
 
 
+def test_one_client_keeps_its_connection_alive_from_send_to_send(fake: FakeYuntongxun) -> None:
+    client = make_client(fake)
+
+    for code in ("111111", "222222", "333333"):
+        client.send_sms_code(MOBILE, code, 5, TEMPLATE_ID)
+
+    assert len(fake.messages) == 3
+    assert fake.connections == 1
+
+
 def test_success_is_logged_with_masked_mobile_and_message_sid(
     fake: FakeYuntongxun, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from celery_tasks.main import celery_app
 from celery_tasks.sms import tasks
-from celery_tasks.sms.backends import ConsoleSmsBackend, get_sms_backend
+from celery_tasks.sms.backends import ConsoleSmsBackend, YuntongxunSmsBackend, get_sms_backend
 from celery_tasks.sms.tasks import ccp_send_sms_code
 from deliveries.models import SmsRecord
 from deliveries.records import mobile_digest
@@ -136,6 +136,7 @@ def test_a_message_that_expired_in_the_queue_is_recorded_unsent(vendor, worker):
 
     record = record_of(result.id, until=("expired",))
     assert record.attempts == 0 and record.mobile_digest == mobile_digest(mobile)
+    assert record.error == "验证码在队列中过期，未发送"
     assert vendor.messages == []
 
 
@@ -186,6 +187,21 @@ def test_console_backend_logs_mobile_and_code(caplog):
 
 def test_the_console_backend_is_the_default(settings):
     assert isinstance(get_sms_backend(), ConsoleSmsBackend)
+
+
+def test_the_backend_is_built_once_then_again_when_its_settings_change(settings):
+    # One per process: its vendor client keeps connections alive between sends.
+    assert get_sms_backend() is get_sms_backend()
+
+    settings.SMS_BACKEND = "yuntongxun"
+    settings.YUNTONGXUN_ACCOUNT_SID, settings.YUNTONGXUN_APP_ID = "sid", "app"
+    settings.YUNTONGXUN_AUTH_TOKEN = "token"
+    backend = get_sms_backend()
+    settings.YUNTONGXUN_BASE_URL = "http://127.0.0.1:9"
+
+    assert isinstance(backend, YuntongxunSmsBackend)
+    assert get_sms_backend() is not backend
+    assert get_sms_backend().client.base_url == "http://127.0.0.1:9"
 
 
 def test_an_unknown_backend_is_a_clear_configuration_error(settings):

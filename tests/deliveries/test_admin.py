@@ -20,12 +20,15 @@ CHANGELIST = "/admin/deliveries/smsrecord/"
 
 
 def sent_record(mobile: str) -> SmsRecord:
-    record = records.open_record(
-        str(uuid.uuid4()), mobile, "register", timezone.now() + timedelta(minutes=5)
+    _, record = records.claim(
+        str(uuid.uuid4()),
+        mobile,
+        "register",
+        timezone.now() + timedelta(minutes=5),
+        timedelta(seconds=30),
     )
-    records.claim(record, timedelta(seconds=30))
-    records.mark_sent(record.pk, "vendor-sid-42")
-    return SmsRecord.objects.get(pk=record.pk)
+    records.mark_sent(record.task_id, "vendor-sid-42")
+    return SmsRecord.objects.get(task_id=record.task_id)
 
 
 @pytest.fixture
