@@ -12,14 +12,18 @@ worker) and writes bench/results/site.json and site.png.
 
 Environment: BENCH_SECONDS (10; image_codes always runs BENCH_IMAGE_SECONDS, 30),
 BENCH_QUEUED (5000 codes for sms_delivery), BENCH_USERS_BIG (1000000 for login_1m),
-BENCH_SMOKE=1 (a run of a few seconds with small counts: CI's check that it works).
+BENCH_SMOKE=1 (a run of a few seconds with small counts: CI's check that it works),
+BENCH_PROFILE=1 (py-spy samples the web and the worker during each case and writes where
+their CPU time went to bench/results/profiles.md; its figures are not the table's).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -43,6 +47,7 @@ IMAGE_CODE = "ABCD"
 # Captchas (and register codes) seeded per wrk thread: more than a run uses.
 SEEDED = 20_000 if SMOKE else 200_000
 THREADS, CONNECTIONS = 2, 16
+PROFILE = os.environ.get("BENCH_PROFILE") == "1"
 
 # The bench process talks to the same Redis and settings as the site it starts.
 SECRET_KEY = uuid.uuid4().hex * 2
@@ -174,6 +179,75 @@ class PeakRss:
         self._thread.join()
 
 
+class Profiler:
+    """With BENCH_PROFILE=1, py-spy samples the web (gunicorn and its workers) and the
+    worker while a case runs; profiles.md gets where their CPU time went."""
+
+    found: dict[str, list[str]] = {}
+
+    def __init__(self, case: str, *processes: Process | None) -> None:
+        self.case = case
+        self.processes = [p for p in processes if p is not None] if PROFILE else []
+        self.spies: list[tuple[str, subprocess.Popen, Path]] = []
+
+    def __enter__(self) -> Profiler:
+        for process in self.processes:
+            output = WORKDIR / f"{self.case}-{process.name}.txt"
+            command = [str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw"]
+            command += ["--rate", "250", "--nonblocking"]
+            command += ["--subprocesses", "-p", str(process.process.pid), "-o", str(output)]
+            spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.spies.append((process.name, spy, output))
+        time.sleep(0.5 if self.spies else 0)  # py-spy attaches before the load starts
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name, spy, output in self.spies:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(timeout=30)
+            if output.exists():
+                self.found.setdefault(self.case, []).append(hot_spots(name, output))
+
+
+def short(frame: str) -> str:
+    return frame.replace(str(BASE_DIR) + "/", "").split("site-packages/")[-1]
+
+
+def hot_spots(name: str, collapsed: Path, top: int = 12) -> str:
+    """The functions that held the CPU, from py-spy's collapsed stacks: each one's share of
+    the samples on its own (self) and with what it called (total)."""
+    own: dict[str, int] = {}
+    total: dict[str, int] = {}
+    samples = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack:
+            continue
+        n = int(count)
+        samples += n
+        frames = [re.sub(r":\d+\)$", ")", f) for f in stack.split(";")[1:]]
+        if frames:
+            own[frames[-1]] = own.get(frames[-1], 0) + n
+        for frame in set(frames):
+            total[frame] = total.get(frame, 0) + n
+    lines = [f"**{name}**: {samples:,} samples", "", "| self % | function | | total % | ours |"]
+    lines.append("| ---: | --- | --- | ---: | --- |")
+    mine = sorted(
+        (f for f in total if str(BASE_DIR) in f and "/site-packages/" not in f),
+        key=lambda f: -total[f],
+    )
+    by_self = sorted(own, key=lambda f: -own[f])[:top]
+    by_total = [f for f in mine if total[f] < samples][:top]
+    for i in range(max(len(by_self), len(by_total))):
+        a = by_self[i] if i < len(by_self) else None
+        b = by_total[i] if i < len(by_total) else None
+        lines.append(
+            f"| {fmt(a and 100 * own[a] / samples, '.1f')} | {short(a) if a else ''} | | "
+            f"{fmt(b and 100 * total[b] / samples, '.1f')} | {short(b) if b else ''} |"
+        )
+    return "\n".join(lines)
+
+
 def manage(*args: str, env: dict[str, str]) -> None:
     subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -272,7 +346,7 @@ def measure(
     env: dict[str, str] | None = None,
     **options: int,
 ) -> Row:
-    with PeakRss(web, worker) as peak:
+    with PeakRss(web, worker) as peak, Profiler(row.case, web, worker):
         result = wrk(base, script, seconds, env, **options)
     row.requests = int(result["requests"])
     row.req_s = result["requests"] / (result["duration_us"] / 1e6)
@@ -324,21 +398,28 @@ def seed_users(count: int) -> None:
     rows must not take a million hashes."""
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
+    from django.utils import timezone
 
     user_model = get_user_model()
-    table = user_model._meta.db_table
     existing = user_model.objects.filter(username__startswith="bench_").count()
-    password = make_password(PASSWORD)
-    columns = (
-        "username, password, mobile, email, first_name, last_name, is_superuser, is_staff, "
-        "is_active, date_joined"
+    # Every column at its default but these: a field added later needs nothing here.
+    given = {"password": make_password(PASSWORD), "date_joined": timezone.now(), "email": ""}
+    fields = [f for f in user_model._meta.concrete_fields if not f.primary_key]
+    constant = {
+        f.column: f.get_db_prep_save(given.get(f.attname, f.get_default()), connection)
+        for f in fields
+        if f.attname not in ("username", "mobile")
+    }
+    columns = ["username", "mobile", *constant]
+    sql = (
+        f"INSERT INTO {user_model._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
     )
-    sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, '', '', '', 0, 0, 1, %s)"  # noqa: S608
-    now = "2026-01-01 00:00:00"
+    tail = tuple(constant.values())
     with transaction.atomic(), connection.cursor() as cursor:
         for start in range(existing, count, 50_000):
             rows = [
-                (f"bench_{n}", password, f"17{n:09d}", now)
+                (f"bench_{n}", f"17{n:09d}", *tail)
                 for n in range(start, min(count, start + 50_000))
             ]
             cursor.executemany(sql, rows)
@@ -379,7 +460,7 @@ def sms_delivery(vendor: FakeYuntongxun, env: dict[str, str], web: Process) -> R
             ccp_send_sms_code.apply_async((mobile, "135790"), connection=connection, queue=queue)
     arrivals.clear()
     worker = start_worker(env, queue)
-    with PeakRss(web, worker) as peak:
+    with PeakRss(web, worker) as peak, Profiler(row.case, None, worker):
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             if mobiles <= {m["to"] for m in vendor.messages}:
@@ -598,6 +679,15 @@ def main() -> None:
             raise SystemExit(f"errors or no requests in: {', '.join(bad)}")
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
+    if PROFILE:
+        sections = [f"## {case}\n\n" + "\n\n".join(found) for case, found in Profiler.found.items()]
+        (RESULTS / "profiles.md").write_text(
+            "# Where the CPU time went (`BENCH_PROFILE=1 ./bench/run`, py-spy)\n\n"
+            + "\n\n".join(sections)
+            + "\n"
+        )
+        print(f"written: {RESULTS / 'profiles.md'}")
+        return
     (RESULTS / "site.json").write_text(
         json.dumps([asdict(row) for row in rows], indent=2, ensure_ascii=False) + "\n"
     )
