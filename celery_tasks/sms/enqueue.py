@@ -93,12 +93,12 @@ def redis_message(mobile: str, code: str, purpose: str) -> RedisMessage | None:
 @lru_cache(maxsize=8)
 def _plain_redis_queue(pool: ConnectionPool, codes_redis_url: str) -> str | None:
     """The queue's Redis list when the broker is the codes' Redis and the task goes the
-    plain way; else None. `pool` is Celery's producer pool (one per broker URL), so this
-    runs once per broker: Celery's settings are slow to read."""
-    broker_url = pool.connection.as_uri(include_password=True)
+    plain way; else None. Keyed by Celery's producer pool (a new one when the broker
+    changes), so this runs once per broker: Celery's settings are slow to read."""
+    conf = celery_app.conf
+    broker_url = conf.broker_write_url or conf.broker_url
     if broker_url != codes_redis_url or not broker_url.startswith("redis://"):
         return None
-    conf = celery_app.conf
     options = extract_exec_options(ccp_send_sms_code)
     routed = ("queue", "routing_key", "exchange", "priority", "delivery_mode", "compression")
     if any(options[name] for name in routed) or conf.task_routes or conf.task_compression:

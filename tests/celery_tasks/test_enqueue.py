@@ -30,8 +30,12 @@ def without_per_message_fields(message: dict) -> dict:
 def broker_url():
     """Point the producer at another broker URL for one test."""
 
+    transport = celery_app.conf.broker_transport
+
     def point_at(url: str | None) -> None:
         celery_app.conf.broker_write_url = url
+        # Our Redis transport only for a Redis URL, as config.py chooses it.
+        celery_app.conf.broker_transport = transport if url is None else None
         celery_app._pool = None
         celery_app.amqp._producer_pool = None
 
