@@ -11,7 +11,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meiduo_mall.settings")
 
 celery_app = Celery("meiduo")
 celery_app.config_from_object("celery_tasks.config")
-celery_app.autodiscover_tasks(["celery_tasks.sms"])
+celery_app.autodiscover_tasks(["celery_tasks.sms", "celery_tasks.email"])
 
 
 @task_prerun.connect

@@ -7,9 +7,10 @@ from enum import IntEnum
 from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views import View
 
 from core.ratelimit import wait_message
@@ -29,6 +30,7 @@ class Code(IntEnum):
     SMS_CODE_ERR = 4008
     ALLOW_ERR = 4009
     LOGIN_ERR = 4010
+    EMAIL_ERR = 4011
     NOT_LOGGED_IN = 4101
     FORBIDDEN = 4103
     PARAM_ERR = 5006
@@ -55,6 +57,11 @@ class Refused(Exception):
             retry_after=retry_after,
             status=HTTPStatus.TOO_MANY_REQUESTS,
         )
+
+    @classmethod
+    def not_logged_in(cls) -> "Refused":
+        """401: the endpoint needs a login and the request has none."""
+        return cls(Code.NOT_LOGGED_IN, "用户未登录", status=HTTPStatus.UNAUTHORIZED)
 
 
 # Chinese messages as themselves, not as \uXXXX escapes.
@@ -110,8 +117,24 @@ def wants_json(request: HttpRequest) -> bool:
         return True
     if request.method == "POST" and request.content_type not in FORM_TYPES:
         return True  # not a browser's form, so a script: answer in JSON
+    if request.method in {"PUT", "PATCH", "DELETE"}:
+        return True  # a browser's form never sends these: a script
     accept = request.headers.get("Accept", "")
     return "application/json" in accept and "text/html" not in accept
+
+
+class LoginRequiredMixin:
+    """For a view that needs a login: a visitor gets 401 JSON, or for a browser the
+    login page, coming back to `login_next` (the page the form lives on) afterwards."""
+
+    login_next = "/info/"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            if wants_json(request):
+                return refused(Refused.not_logged_in())
+            return redirect(f"{settings.LOGIN_URL}?next={self.login_next}")
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
 
 def refuse(request: HttpRequest, code: Code, message: str, status: int) -> HttpResponse:

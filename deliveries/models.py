@@ -10,6 +10,9 @@ class SmsRecord(models.Model):
 
     class Purpose(models.TextChoices):
         REGISTER = "register", "注册"
+        LOGIN = "login", "短信登录"
+        RESET_PASSWORD = "reset_password", "找回密码"
+        CHANGE_MOBILE = "change_mobile", "更换手机号"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "排队中"

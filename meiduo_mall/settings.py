@@ -220,3 +220,33 @@ LOGGING = {
     # to the root: each of its lines came out twice. The root (or Celery's) prints them.
     "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
+
+# --- E-mail: Django's own EMAIL_* names. SMTP when EMAIL_HOST is set; otherwise the
+# console backend, so that `./run` prints the verification mail (and its link) in the
+# worker's log, as it prints SMS codes.
+EMAIL_HOST = env.str("EMAIL_HOST", "")
+EMAIL_PORT = env.int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    # Django would refuse only when the first mail is sent, in the worker.
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are exclusive: set one")
+# Django waits forever by default; a stuck server must end in a retry, inside the task's
+# time limit (celery_tasks/config.py).
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", 10.0)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "美多商城 <noreply@localhost>")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+# The site the mailed links point to: never the request's Host header, which a client
+# chooses. ./run serves http://127.0.0.1:8000 (devtools/devstack.py, PORT).
+SITE_URL = env.str("DJANGO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+EMAIL_VERIFY_EXPIRES = env.int("EMAIL_VERIFY_EXPIRES", 24 * 3600)  # seconds a link works
+# Per account, per address (a stranger's inbox is not ours to fill), per IP.
+RATE_LIMITS["send_email"] = env.str(
+    "RATE_LIMIT_SEND_EMAIL", "3/10m/user,10/1d/user,5/1d/email,20/1h/ip"
+)

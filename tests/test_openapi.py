@@ -30,7 +30,7 @@ from core.views import OPENAPI_PATH
 from devtools.embedded import free_port
 from devtools.processes import terminate
 from tests.helpers import BASE_DIR
-from users.views import FormOrJsonView, UserInfoView
+from users.views import EmailVerificationView, FormOrJsonView, UserInfoView
 
 DOCUMENT = yaml.safe_load(Path(OPENAPI_PATH).read_text(encoding="utf-8"))
 
@@ -57,7 +57,8 @@ def test_the_document_is_valid_openapi_3():
 
 
 def test_every_json_endpoint_is_documented_and_every_documented_path_exists():
-    json_views = (ApiView, FormOrJsonView, UserInfoView)
+    # The pages that also answer JSON (Accept: application/json) are part of the API.
+    json_views = (ApiView, FormOrJsonView, UserInfoView, EmailVerificationView)
     routes = django_paths()
     json_routes = {path for path, view in routes.items() if view and issubclass(view, json_views)}
 
@@ -145,11 +146,30 @@ def test_an_unparseable_form_body_gets_a_chinese_400_not_a_crash(client):
 # with the reasons, is in the README ("Fuzzing the API from outside").
 STATE_DEPENDENT_FAILURES = {
     # a captcha drawn for image_code_id in the last 300 s, unused, reading image_code
+    # (and for login / reset_password a mobile with an account, for change_mobile one free)
     ("GET /sms_codes/{mobile}/", "ST202"),
     # the SMS code last sent to the mobile; a free username and mobile
     ("POST /register/", "ST202"),
     # an account with that username or mobile, and its password
     ("POST /login/", "ST202"),
+    # the login code last sent to the mobile, which an account has
+    ("POST /login/sms/", "ST202"),
+    # the reset_password code last sent to the mobile, which an account has
+    ("POST /password/reset/", "ST202"),
+    # the logged-in account's own password (the fuzzer is logged in, not told it)
+    ("POST /password/", "ST202"),
+    # the account's password, a free mobile and the change_mobile code sent to it
+    ("POST /mobile/", "ST202"),
+    # the account's password
+    ("POST /account/delete/", "ST202"),
+    # a token the server signed for the account's current address (B's e-mail link)
+    ("GET /emails/verification/", "ST202"),
+    # Not state but the run's own CSRF pair: its "csrftoken cookie missing" cases still
+    # carry the cookie in the -H Cookie header (which also holds the login), so the one
+    # endpoint a logged-in request can pass without any secret is accepted. The 403
+    # without the pair is checked above and in tests/users.
+    ("POST /emails/", "ST201"),
+    ("PUT /emails/", "ST201"),
 }
 # Room for the fuzzer: at the default per-IP limits most answers would be 429s, leaving
 # the logic behind them untested. Everything else is as in production.
@@ -157,12 +177,20 @@ ROOMY_LIMITS = {
     "RATE_LIMIT_COUNT": "100000/1m/ip",
     "RATE_LIMIT_IMAGE_CODE": "100000/1m/ip",
     "RATE_LIMIT_LOGIN_FAILED": "100000/1m/ip",
+    # logged in, the fuzzer binds addresses: at the default most would be 429s
+    "RATE_LIMIT_SEND_EMAIL": "100000/1m/ip",
 }
+
+
+# The fuzzer is logged in as this account, so that the endpoints that need a login are
+# tested past their 401; it is never told the password (nothing it sends can match).
+FUZZ_ACCOUNT = {"username": "fuzzer_01", "mobile": "13700000001", "password": uuid.uuid4().hex}
 
 
 @pytest.fixture(scope="module")
 def live_site(tmp_path_factory) -> Iterator[str]:
-    """migrate, collectstatic and gunicorn with DJANGO_DEBUG=0, on this run's Redis."""
+    """migrate, collectstatic and gunicorn with DJANGO_DEBUG=0, on this run's Redis;
+    the fuzzer's account."""
     workdir = tmp_path_factory.mktemp("fuzz-site")
     env = {
         **os.environ,
@@ -174,7 +202,15 @@ def live_site(tmp_path_factory) -> Iterator[str]:
         "DJANGO_STATIC_ROOT": str(workdir / "static"),
         **ROOMY_LIMITS,
     }
-    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
+    create_account = (
+        "from django.contrib.auth import get_user_model; "
+        f"get_user_model().objects.create_user(**{FUZZ_ACCOUNT!r})"
+    )
+    for command in (
+        ["migrate", "--noinput"],
+        ["collectstatic", "--noinput"],
+        ["shell", "-c", create_account],
+    ):
         subprocess.run(
             [sys.executable, "manage.py", *command],
             cwd=BASE_DIR,
@@ -227,7 +263,18 @@ def test_schemathesis_from_outside_fails_only_where_acceptance_depends_on_state(
     # it, and the refusal without it is checked here instead.
     refused = requests.post(live_site + "/login/", json={}, timeout=5)
     assert refused.status_code == 403 and refused.json()["code"] == 4103
-    token = requests.get(live_site + "/csrf_token/", timeout=5).cookies["csrftoken"]
+    # Logged in (login rotates the CSRF token: the pair is taken afterwards).
+    browser = requests.Session()
+    first = browser.get(live_site + "/csrf_token/", timeout=5).json()["csrf_token"]
+    logged_in = browser.post(
+        live_site + "/login/",
+        json={"username": FUZZ_ACCOUNT["username"], "password": FUZZ_ACCOUNT["password"]},
+        headers={"X-CSRFToken": first},
+        timeout=5,
+    )
+    assert logged_in.status_code == 200, logged_in.text
+    token = browser.cookies["csrftoken"]
+    session = browser.cookies["sessionid"]
 
     report = tmp_path / "schemathesis.json"
     seed = [] if os.environ.get("FUZZ_RANDOM") == "1" else ["--seed", "1"]
@@ -252,9 +299,9 @@ def test_schemathesis_from_outside_fails_only_where_acceptance_depends_on_state(
         "-H",
         f"X-CSRFToken: {token}",
         "-H",
-        f"Cookie: csrftoken={token}",
+        f"Cookie: csrftoken={token}; sessionid={session}",
     ]
-    run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=100)
+    run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=400)
     output = run.stdout[-6000:] + run.stderr[-2000:]
     assert report.exists(), output
     result = json.loads(report.read_text(encoding="utf-8"))
@@ -270,3 +317,6 @@ def test_schemathesis_from_outside_fails_only_where_acceptance_depends_on_state(
     # a captcha, an SMS code or an account would have passed without one.
     assert failed == STATE_DEPENDENT_FAILURES, output
     assert run.returncode == 1, output  # failures found, and nothing else went wrong
+    # The run stayed logged in: nothing it sent deleted the account or changed its password.
+    info = browser.get(live_site + "/info/", headers={"Accept": "application/json"}, timeout=5)
+    assert info.status_code == 200 and info.json()["username"] == FUZZ_ACCOUNT["username"]

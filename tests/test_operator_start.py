@@ -148,7 +148,14 @@ def test_a_shopper_registers_logs_out_and_logs_back_in(site, fake_vendor, redis_
         logged_in = post(http, site + "/login/", {"username": account, "password": PASSWORD})
         assert logged_in.status_code == 302
         info = http.get(site + "/info/", headers={"Accept": "application/json"}, timeout=5)
-        assert info.json() == {"code": 0, "message": "OK", "username": username, "mobile": mobile}
+        assert info.json() == {
+            "code": 0,
+            "message": "OK",
+            "username": username,
+            "mobile": mobile,
+            "email": "",
+            "email_active": False,
+        }
         post(http, site + "/logout/", {})
         assert (
             http.get(site + "/info/", headers={"Accept": "application/json"}, timeout=5).status_code
@@ -161,3 +168,81 @@ def test_an_unknown_page_is_a_plain_404_without_debug_details(site):
 
     assert response.status_code == 404
     assert "Traceback" not in response.text and "urlpatterns" not in response.text
+
+
+def sms_code(http: requests.Session, site: str, vendor, redis_conn, mobile: str, purpose: str):
+    """A code for `purpose`, through the captcha and the worker, as the pages get one."""
+    before = len([m for m in vendor.messages if m["to"] == mobile])
+    image_code_id = str(uuid.uuid4())
+    http.get(f"{site}/image_codes/{image_code_id}/", timeout=5)
+    answer = redis_conn.get(vc.image_code_key(image_code_id)).decode()
+    sent = http.get(
+        f"{site}/sms_codes/{mobile}/",
+        params={"image_code": answer, "image_code_id": image_code_id, "purpose": purpose},
+        timeout=5,
+    )
+    assert sent.json() == {"code": 0, "message": "发送短信成功"}, sent.text
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        messages = [m for m in vendor.messages if m["to"] == mobile]
+        if len(messages) > before:
+            redis_conn.delete(vc.send_flag_key(mobile))  # as if the 60 s had passed
+            return messages[-1]["datas"][0]
+        time.sleep(0.05)
+    raise AssertionError("no SMS")
+
+
+def post_json(http: requests.Session, site: str, path: str, data: dict) -> requests.Response:
+    token = http.get(site + "/csrf_token/", timeout=5).json()["csrf_token"]
+    return http.post(site + path, json=data, headers={"X-CSRFToken": token}, timeout=10)
+
+
+def test_the_account_flows_over_http(site, fake_vendor, redis_conn):
+    """Login by code, 找回密码 (the other session dies), change password, change mobile,
+    delete; each once, over HTTP against gunicorn and the worker."""
+    http, other = requests.Session(), requests.Session()
+    mobile, username = unique_mobile(), "acct_" + uuid.uuid4().hex[:10]
+    code = sms_code(http, site, fake_vendor, redis_conn, mobile, "register")
+    registration = {"username": username, "password": PASSWORD, "password2": PASSWORD}
+    registration |= {"mobile": mobile, "sms_code": code, "allow": True}
+    assert post_json(http, site, "/register/", registration).json()["code"] == 0
+    http.get(site + "/logout/", timeout=5)
+
+    code = sms_code(http, site, fake_vendor, redis_conn, mobile, "login")
+    answer = post_json(http, site, "/login/sms/", {"mobile": mobile, "sms_code": code})
+    assert answer.json() == {"code": 0, "message": "登录成功"}
+    assert whoami(http, site) == username
+    assert http.get(site + "/password/reset/", timeout=5).status_code == 200
+
+    code = sms_code(other, site, fake_vendor, redis_conn, mobile, "reset_password")
+    reset = {
+        "mobile": mobile,
+        "sms_code": code,
+        "password": "reset-2026-ok",
+        "password2": "reset-2026-ok",
+    }
+    answer = post_json(other, site, "/password/reset/", reset)
+    assert answer.json() == {"code": 0, "message": "密码已重置，请重新登录"}
+    assert whoami(http, site) is None  # the first session ended with the reset
+
+    login = {"username": username, "password": "reset-2026-ok"}
+    assert post_json(http, site, "/login/", login).json()["code"] == 0
+    change = {"old_password": "reset-2026-ok", "new_password": "change-2026-ok"}
+    change["new_password2"] = change["new_password"]
+    assert post_json(http, site, "/password/", change).json()["code"] == 0
+    assert whoami(http, site) == username  # this session stays
+
+    new_mobile = unique_mobile()
+    code = sms_code(http, site, fake_vendor, redis_conn, new_mobile, "change_mobile")
+    move = {"password": "change-2026-ok", "mobile": new_mobile, "sms_code": code}
+    answer = post_json(http, site, "/mobile/", move)
+    assert answer.json() == {"code": 0, "message": "手机号已更换", "mobile": new_mobile}
+
+    answer = post_json(http, site, "/account/delete/", {"password": "change-2026-ok"})
+    assert answer.json() == {"code": 0, "message": "账号已注销"}
+    assert whoami(http, site) is None
+    for account in (username, new_mobile):
+        login = {"username": account, "password": "change-2026-ok"}
+        assert post_json(http, site, "/login/", login).status_code == 400
+    count = http.get(f"{site}/mobiles/{new_mobile}/count/", timeout=5).json()
+    assert count["count"] == 0  # the number is free again

@@ -1,5 +1,6 @@
-"""What a shopper types to register and to log in: each rule and message once, here.
-The pages receive these rules (page_rules) to check fields before they post."""
+"""What a shopper types to register, log in and manage the account: each rule and
+message once, here. The pages receive these rules (page_rules) to check fields before
+they post."""
 
 from typing import Any
 
@@ -14,6 +15,7 @@ from core.api import Code
 from core.client_ip import client_ip
 from core.forms import MOBILE_RE, ApiFormMixin, CheckboxField, MobileField
 from users.backends import get_user_by_account
+from verifications.constants import SmsPurpose
 from verifications.forms import check_sms_code, sms_code_field
 
 User = get_user_model()
@@ -144,19 +146,216 @@ class LoginForm(ApiFormMixin, AuthenticationForm):
         is counted before the password check, so concurrent guesses cannot slip past
         the limit, and given back when it succeeds."""
         known = get_user_by_account(account)
-        values = {
-            "account": f"user:{known.pk}" if known else f"name:{account.lower()}",
-            "ip": client_ip(self.request),
-        }
-        verdict = ratelimit.consume("login_failed", **values)
-        if not verdict.allowed:
-            raise forms.ValidationError(
-                ratelimit.wait_message("登录失败次数过多", verdict.retry_after),
-                code="throttled",
-                params={"retry_after": verdict.retry_after},
-            )
+        limit = LoginFailures(self.request, known, account)
         user = authenticate(self.request, username=account, password=password, known_user=known)
         if user is None:
             raise self.get_invalid_login_error()
-        ratelimit.refund("login_failed", verdict, **values)
+        limit.refund()
         return user
+
+
+class LoginFailures:
+    """One try counted toward settings.RATE_LIMITS["login_failed"] (per account, per
+    client IP), before the secret is checked, so concurrent guesses cannot slip past the
+    limit; refund() gives it back when the secret was right. Every way of proving who
+    one is (a password, an SMS code to log in, the password before a change) shares the
+    account's count. Raises a "throttled" ValidationError when the limit is reached."""
+
+    def __init__(self, request: HttpRequest, user: Any | None, account: str = "") -> None:
+        self.values = {
+            "account": f"user:{user.pk}" if user else f"name:{account.lower()}",
+            "ip": client_ip(request),
+        }
+        self.verdict = ratelimit.consume("login_failed", **self.values)
+        if not self.verdict.allowed:
+            raise forms.ValidationError(
+                ratelimit.wait_message("登录失败次数过多", self.verdict.retry_after),
+                code="throttled",
+                params={"retry_after": self.verdict.retry_after},
+            )
+
+    def refund(self) -> None:
+        ratelimit.refund("login_failed", self.verdict, **self.values)
+
+
+def active_user_with_mobile(mobile: str) -> Any | None:
+    return User._default_manager.filter(mobile=mobile, is_active=True).first()
+
+
+NO_ACCOUNT_MESSAGE = "手机号未注册"
+PASSWORD_INCORRECT_MESSAGE = "密码错误"  # noqa: S105 (a message)
+
+
+class LoginSmsForm(ApiFormMixin, forms.Form):
+    """POST /login/sms/: a mobile and the login code sent to it. A wrong code spends one
+    of the code's tries and counts as a failed login; a right one is spent at once."""
+
+    mobile = MobileField()
+    sms_code = sms_code_field()
+    remembered = CheckboxField(required=False)
+
+    field_codes = {"mobile": Code.MOBILE_ERR, "sms_code": Code.SMS_CODE_ERR}
+    non_field_code = Code.LOGIN_ERR
+
+    def __init__(self, request: HttpRequest, data: Any = None) -> None:
+        super().__init__(data)
+        self.request = request
+        self.user: Any | None = None
+
+    def clean(self) -> dict[str, Any]:
+        if self.errors:
+            return self.cleaned_data
+        mobile = self.cleaned_data["mobile"]
+        user = active_user_with_mobile(mobile)
+        limit = LoginFailures(self.request, user, mobile)
+        # The code first: without one, nothing tells whether the mobile has an account.
+        if check_sms_code(self, SmsPurpose.LOGIN, spend=True):
+            if user is None:  # deleted or deactivated since its code was sent
+                self.add_error("mobile", NO_ACCOUNT_MESSAGE)
+            else:
+                limit.refund()
+                self.user = user
+        return self.cleaned_data
+
+
+class PasswordResetForm(ApiFormMixin, SetPasswordMixin, forms.Form):
+    """POST /password/reset/: a new password for the account of a mobile, proved by a
+    reset_password code; the same password rules as registration."""
+
+    mobile = MobileField()
+    sms_code = sms_code_field()
+    password = password_field("请输入新密码")
+    password2 = forms.CharField(strip=False, error_messages={"required": "请再次输入新密码"})
+
+    error_messages = {"password_mismatch": "两次输入的密码不一致"}
+    field_codes = {
+        "mobile": Code.MOBILE_ERR,
+        "sms_code": Code.SMS_CODE_ERR,
+        "password": Code.PASSWORD_ERR,
+        "password2": Code.PASSWORD2_ERR,
+    }
+
+    def __init__(self, data: Any = None) -> None:
+        super().__init__(data)
+        self.user: Any | None = None
+
+    def clean(self) -> dict[str, Any]:
+        self.validate_passwords("password", "password2")
+        # The rules that need no account now; the one that does (not too like the
+        # username) once the code proved the mobile: before, it would tell who has one.
+        self.validate_password_for_user(None, "password")
+        if self.errors or not check_sms_code(self, SmsPurpose.RESET_PASSWORD):
+            return self.cleaned_data
+        self.user = active_user_with_mobile(self.cleaned_data["mobile"])
+        if self.user is None:
+            self.add_error("mobile", NO_ACCOUNT_MESSAGE)
+        else:
+            self.validate_password_for_user(self.user, "password")
+        return self.cleaned_data
+
+    def save(self) -> Any:
+        return self.set_password_and_save(self.user, "password")
+
+    def page_rules(self) -> dict[str, Any]:
+        return {**super().page_rules(), "messages": dict(self.error_messages)}
+
+
+class CurrentPasswordMixin:
+    """A logged-in shopper's password, checked again before a change to the account:
+    a wrong one counts toward the login-failure limits."""
+
+    request: HttpRequest
+    cleaned_data: dict[str, Any]
+
+    def check_current_password(self, field: str) -> str:
+        password = self.cleaned_data[field]
+        user = self.request.user
+        limit = LoginFailures(self.request, user)
+        if not user.check_password(password):
+            raise forms.ValidationError(PASSWORD_INCORRECT_MESSAGE, code="password_incorrect")
+        limit.refund()
+        return password
+
+
+def current_password_field(required_message: str = "请输入密码") -> forms.CharField:
+    return forms.CharField(strip=False, error_messages={"required": required_message})
+
+
+class PasswordChangeForm(ApiFormMixin, CurrentPasswordMixin, SetPasswordMixin, forms.Form):
+    """POST /password/: Django's PasswordChangeForm under our names and rules."""
+
+    old_password = current_password_field("请输入原密码")
+    new_password = password_field("请输入新密码")
+    new_password2 = forms.CharField(strip=False, error_messages={"required": "请再次输入新密码"})
+
+    error_messages = {"password_mismatch": "两次输入的密码不一致"}
+    field_codes = {
+        "old_password": Code.PASSWORD_ERR,
+        "new_password": Code.PASSWORD_ERR,
+        "new_password2": Code.PASSWORD2_ERR,
+    }
+
+    def __init__(self, request: HttpRequest, data: Any = None) -> None:
+        super().__init__(data)
+        self.request = request
+
+    def clean_old_password(self) -> str:
+        return self.check_current_password("old_password")
+
+    def clean(self) -> dict[str, Any]:
+        self.validate_passwords("new_password", "new_password2")
+        self.validate_password_for_user(self.request.user, "new_password")
+        return self.cleaned_data
+
+    def save(self) -> Any:
+        return self.set_password_and_save(self.request.user, "new_password")
+
+    def page_rules(self) -> dict[str, Any]:
+        return {**super().page_rules(), "messages": dict(self.error_messages)}
+
+
+class MobileChangeForm(ApiFormMixin, CurrentPasswordMixin, forms.Form):
+    """POST /mobile/: the password, a new mobile nobody has, and the change_mobile code
+    sent to it (checked last: a refusal for another field never spends its tries)."""
+
+    password = current_password_field()
+    mobile = MobileField(error_messages={"required": "请输入新手机号", "unique": "手机号已注册"})
+    sms_code = sms_code_field()
+
+    field_codes = {
+        "password": Code.PASSWORD_ERR,
+        "mobile": Code.MOBILE_ERR,
+        "sms_code": Code.SMS_CODE_ERR,
+    }
+
+    def __init__(self, request: HttpRequest, data: Any = None) -> None:
+        super().__init__(data)
+        self.request = request
+
+    def clean_password(self) -> str:
+        return self.check_current_password("password")
+
+    def clean_mobile(self) -> str:
+        mobile = self.cleaned_data["mobile"]
+        if User._default_manager.filter(mobile=mobile).exists():
+            raise forms.ValidationError(self.fields["mobile"].error_messages["unique"], "unique")
+        return mobile
+
+    def clean(self) -> dict[str, Any]:
+        if not self.errors:
+            check_sms_code(self, SmsPurpose.CHANGE_MOBILE)
+        return self.cleaned_data
+
+
+class AccountDeleteForm(ApiFormMixin, CurrentPasswordMixin, forms.Form):
+    """POST /account/delete/: the password, once more."""
+
+    password = current_password_field()
+    field_codes = {"password": Code.PASSWORD_ERR}
+
+    def __init__(self, request: HttpRequest, data: Any = None) -> None:
+        super().__init__(data)
+        self.request = request
+
+    def clean_password(self) -> str:
+        return self.check_current_password("password")

@@ -14,9 +14,18 @@ from django.views import View
 from core import api, ratelimit
 from core.client_ip import client_ip
 from core.forms import MobileField
-from users import services
+from core.masking import mask_mobile
+from users import emails, services
 from users.cookies import forget_username, remember_username
-from users.forms import LoginForm, RegisterForm
+from users.forms import (
+    AccountDeleteForm,
+    LoginForm,
+    LoginSmsForm,
+    MobileChangeForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    RegisterForm,
+)
 from verifications.forms import SmsCodeRequestForm
 
 
@@ -98,15 +107,75 @@ class LoginView(FormOrJsonView):
         return LoginForm(request, data)
 
     def form_valid(self, request: HttpRequest, form: LoginForm) -> HttpResponse:
-        user = form.get_user()
-        login(request, user)  # rotates the session key and the CSRF token
-        # Not remembered: the session ends with the browser; remembered: two weeks.
-        request.session.set_expiry(None if form.cleaned_data["remembered"] else 0)
-        response = api.ok("登录成功") if api.wants_json(request) else redirect(safe_next(request))
-        return remember_username(response, user.username)
+        return log_in(request, form.get_user(), form.cleaned_data["remembered"])
 
     def page_context(self, request: HttpRequest, form: LoginForm) -> dict[str, Any]:
-        return {"form": form, "next": safe_next(request, ""), "rules": form.page_rules()}
+        return login_page_context(request, form)
+
+
+def log_in(request: HttpRequest, user: Any, remembered: bool) -> HttpResponse:
+    """Log in as every way of logging in does, and answer."""
+    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])  # rotates the session
+    # Not remembered: the session ends with the browser; remembered: two weeks.
+    request.session.set_expiry(None if remembered else 0)
+    response = api.ok("登录成功") if api.wants_json(request) else redirect(safe_next(request))
+    return remember_username(response, user.username)
+
+
+def login_page_context(request: HttpRequest, form: Any) -> dict[str, Any]:
+    """The login page, with its two tabs (password, SMS code) and their rules."""
+    rules = {
+        **SmsCodeRequestForm().page_rules(),
+        **LoginSmsForm(request).page_rules(),
+        **LoginForm(request).page_rules(),
+    }
+    return {
+        "form": form,
+        "next": safe_next(request, ""),
+        "image_code_id": uuid.uuid4(),
+        "rules": rules,
+    }
+
+
+class LoginSmsView(FormOrJsonView):
+    """POST /login/sms/ {mobile, sms_code, remembered}; a refused form post gets the
+    login page again, on its SMS tab."""
+
+    http_method_names = ["post", "options"]
+    template_name = "users/login.html"
+
+    def get_form(self, request: HttpRequest, data: dict[str, Any] | None = None) -> LoginSmsForm:
+        return LoginSmsForm(request, data)
+
+    def form_valid(self, request: HttpRequest, form: LoginSmsForm) -> HttpResponse:
+        return log_in(request, form.user, form.cleaned_data["remembered"])
+
+    def page_context(self, request: HttpRequest, form: LoginSmsForm) -> dict[str, Any]:
+        return login_page_context(request, form)
+
+
+class PasswordResetView(FormOrJsonView):
+    """GET the 找回密码 page; POST {mobile, sms_code, password, password2}."""
+
+    template_name = "users/password_reset.html"
+
+    def get_form(
+        self, request: HttpRequest, data: dict[str, Any] | None = None
+    ) -> PasswordResetForm:
+        return PasswordResetForm(data)
+
+    def form_valid(self, request: HttpRequest, form: PasswordResetForm) -> HttpResponse:
+        services.reset_password(form)
+        if api.wants_json(request):
+            return api.ok("密码已重置，请重新登录")
+        return redirect("users:login")
+
+    def page_context(self, request: HttpRequest, form: PasswordResetForm) -> dict[str, Any]:
+        return {
+            "form": form,
+            "image_code_id": uuid.uuid4(),
+            "rules": {**SmsCodeRequestForm().page_rules(), **form.page_rules()},
+        }
 
 
 class LogoutView(View):
@@ -128,10 +197,89 @@ class UserInfoView(View):
                     api.Code.NOT_LOGGED_IN, "用户未登录", status=HTTPStatus.UNAUTHORIZED
                 )
             return redirect(f"{settings.LOGIN_URL}?next={request.path}")
-        info = {"username": request.user.username, "mobile": request.user.mobile}
+        info = {
+            "username": request.user.username,
+            "mobile": request.user.mobile,
+            "email": request.user.email,
+            "email_active": request.user.email_active,
+        }
         if api.wants_json(request):
             return api.ok(**info)
-        return render(request, self.template_name, info)
+        return render(request, self.template_name, user_center_context(request))
+
+
+def user_center_context(request: HttpRequest) -> dict[str, Any]:
+    """The user center page: who is logged in, and its forms' rules."""
+    user = request.user
+    rules = {
+        **SmsCodeRequestForm().page_rules(),
+        **AccountDeleteForm(request).page_rules(),
+        **MobileChangeForm(request).page_rules(),
+        **PasswordChangeForm(request).page_rules(),
+    }
+    return {
+        "username": user.username,
+        "mobile_masked": mask_mobile(user.mobile),
+        "email": user.email,
+        "email_active": user.email_active,
+        "image_code_id": uuid.uuid4(),
+        "rules": rules,
+    }
+
+
+class AccountFormView(api.LoginRequiredMixin, FormOrJsonView):
+    """A change to the logged-in account, posted from the user center: a visitor gets
+    401 (JSON) or the login page; a refused form post gets the user center again."""
+
+    http_method_names = ["post", "options"]
+    template_name = "users/info.html"
+
+    def page_context(self, request: HttpRequest, form: Any) -> dict[str, Any]:
+        return {**user_center_context(request), "form": form}
+
+
+class PasswordChangeView(AccountFormView):
+    """POST /password/ {old_password, new_password, new_password2}."""
+
+    def get_form(
+        self, request: HttpRequest, data: dict[str, Any] | None = None
+    ) -> PasswordChangeForm:
+        return PasswordChangeForm(request, data)
+
+    def form_valid(self, request: HttpRequest, form: PasswordChangeForm) -> HttpResponse:
+        services.change_password(request, form)
+        if api.wants_json(request):
+            return api.ok("密码已修改，其他设备上的登录已退出")
+        return redirect("users:info")
+
+
+class MobileChangeView(AccountFormView):
+    """POST /mobile/ {password, mobile, sms_code}: the code sent to the new mobile."""
+
+    def get_form(
+        self, request: HttpRequest, data: dict[str, Any] | None = None
+    ) -> MobileChangeForm:
+        return MobileChangeForm(request, data)
+
+    def form_valid(self, request: HttpRequest, form: MobileChangeForm) -> HttpResponse:
+        user = services.change_mobile(request.user, form)
+        if api.wants_json(request):
+            return api.ok("手机号已更换", mobile=user.mobile)
+        return redirect("users:info")
+
+
+class AccountDeleteView(AccountFormView):
+    """POST /account/delete/ {password}: the account is closed and logged out."""
+
+    def get_form(
+        self, request: HttpRequest, data: dict[str, Any] | None = None
+    ) -> AccountDeleteForm:
+        return AccountDeleteForm(request, data)
+
+    def form_valid(self, request: HttpRequest, form: AccountDeleteForm) -> HttpResponse:
+        services.delete_account(request)
+        response = api.ok("账号已注销") if api.wants_json(request) else redirect("contents:index")
+        return forget_username(response)
 
 
 class CountView(api.ApiView):
@@ -173,3 +321,72 @@ class MobileCountView(CountView):
 
     def taken(self, value: str) -> bool:
         return services.mobile_taken(value)
+
+
+# --- E-mail: bind an address, verify it by the mailed link (users/emails.py).
+
+
+def not_logged_in() -> HttpResponse:
+    """What every endpoint that needs a login answers a visitor, as /info/ does."""
+    return api.error(api.Code.NOT_LOGGED_IN, "用户未登录", status=HTTPStatus.UNAUTHORIZED)
+
+
+class EmailView(FormOrJsonView):
+    """PUT /emails/ {email} as JSON, or the same field as a form POST: store the address
+    unverified and mail its link. A form post goes back to the user center, or gets a
+    page with the refusal."""
+
+    http_method_names = ["put", "post", "options"]
+    template_name = "error.html"
+
+    def get_form(
+        self, request: HttpRequest, data: dict[str, Any] | None = None
+    ) -> emails.EmailForm:
+        return emails.EmailForm(data)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return not_logged_in()
+        form = self.get_form(request, api.request_data(request))
+        try:
+            if not form.is_valid():
+                raise form.refusal()
+            bound = emails.bind_email(request.user, form.cleaned_data["email"], client_ip(request))
+        except api.Refused as refusal:
+            # Kept whole, not as a form error: a limit is 429, the broker down 503.
+            if api.wants_json(request):
+                return api.refused(refusal)
+            response = render(
+                request, self.template_name, {"message": refusal.message}, status=refusal.status
+            )
+            if refusal.retry_after:
+                response["Retry-After"] = str(refusal.retry_after)
+            return response
+        if not api.wants_json(request):
+            return redirect("users:info")
+        if not bound.sent:
+            return api.ok("邮箱已验证", email=bound.email, email_active=True)
+        return api.ok("验证邮件已发送，请查收", email=bound.email, email_active=False)
+
+    put = post
+
+
+class EmailVerificationView(View):
+    """GET /emails/verification/?token=: the mailed link. No login needed: the signed
+    token is the proof. A page, or JSON with Accept: application/json."""
+
+    template_name = "users/email_verified.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        try:
+            email = emails.verify_email(request.GET.get("token", ""))
+        except api.Refused as refusal:
+            if api.wants_json(request):
+                return api.refused(refusal)
+            context = {"ok": False, "email": "", "message": refusal.message}
+            return render(request, self.template_name, context, status=refusal.status)
+        message = "邮箱验证成功"
+        if api.wants_json(request):
+            return api.ok(message, email=email, email_active=True)
+        context = {"ok": True, "email": email, "message": message}
+        return render(request, self.template_name, context)

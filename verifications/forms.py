@@ -6,6 +6,7 @@ from django import forms
 from core.api import Code
 from core.forms import ApiFormMixin, MobileField
 from verifications import services
+from verifications.constants import SmsPurpose
 from verifications.services import SmsCodeCheck
 
 IMAGE_CODE_ID_MESSAGE = "图形验证码标识无效"
@@ -22,18 +23,35 @@ class ImageCodeForm(ApiFormMixin, forms.Form):
     field_codes = {"image_code_id": Code.PARAM_ERR}
 
 
+class PurposeField(forms.ChoiceField):
+    """What the code is for; none (or empty) is registration, as in the notes."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(
+            choices=SmsPurpose.choices,
+            required=False,
+            error_messages={"invalid_choice": "短信验证码用途无效"},
+            **kwargs,
+        )
+
+    def clean(self, value: object) -> str:
+        return super().clean(value) or SmsPurpose.REGISTER
+
+
 class SmsCodeRequestForm(ApiFormMixin, forms.Form):
-    """GET /sms_codes/<mobile>/?image_code=…&image_code_id=…"""
+    """GET /sms_codes/<mobile>/?image_code=…&image_code_id=…&purpose=…"""
 
     mobile = MobileField()
     image_code = forms.CharField(error_messages={"required": "请输入图形验证码"})
     image_code_id = forms.UUIDField(
         error_messages={"required": "请输入图形验证码", "invalid": IMAGE_CODE_ID_MESSAGE}
     )
+    purpose = PurposeField()
     field_codes = {
         "mobile": Code.MOBILE_ERR,
         "image_code": Code.IMAGE_CODE_ERR,
         "image_code_id": Code.PARAM_ERR,
+        "purpose": Code.PARAM_ERR,
     }
 
 
@@ -41,16 +59,23 @@ def sms_code_field() -> forms.CharField:
     return forms.CharField(error_messages={"required": "请输入短信验证码"})
 
 
-def check_sms_code(form: forms.Form, mobile_field: str = "mobile") -> None:
-    """Add the SMS code's error to `form`, if the code is not the one sent to the mobile.
+def check_sms_code(
+    form: forms.Form,
+    purpose: str = SmsPurpose.REGISTER,
+    mobile_field: str = "mobile",
+    spend: bool = False,
+) -> bool:
+    """Add the SMS code's error to `form`, if the code is not the one sent to the mobile
+    for `purpose` (a code for another purpose never matches); True when it matches.
     Call it last, once every other field is valid: a wrong guess spends one of the
-    code's tries."""
+    code's tries. `spend`: a match spends the code at once (a login)."""
     mobile = form.cleaned_data.get(mobile_field)
     code = form.cleaned_data.get("sms_code")
     if not mobile or not code:
-        return
-    check = services.check_sms_code(mobile, code)
+        return False
+    check = services.check_sms_code(mobile, code, purpose, spend=spend)
     if check is not SmsCodeCheck.MATCH:
         form.add_error(
             "sms_code", forms.ValidationError(SMS_CODE_MESSAGES[check], code=check.value)
         )
+    return check is SmsCodeCheck.MATCH

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils.crypto import salted_hmac
 
 from core import ratelimit
@@ -30,6 +31,7 @@ class SmsCodeIssue(enum.Enum):
     LIMITED = "limited"  # the hourly / daily limits of settings.RATE_LIMITS["send_sms"]
     IMAGE_CODE_EXPIRED = "image_code_expired"
     IMAGE_CODE_WRONG = "image_code_wrong"
+    ACCOUNT_REFUSED = "account_refused"  # a right captcha, but no SMS for this mobile
 
 
 @dataclass(frozen=True)
@@ -39,9 +41,12 @@ class SmsCodeOutcome:
 
 
 # One round trip, atomic: take the per-mobile send flag first (SET NX PX), so two
-# concurrent requests can never both pass; check the send limits; consume the captcha
-# (single use, right or wrong); only then store the code (as an HMAC) and count the
-# send. A refusal releases the flag it took and never touches a code already sent.
+# concurrent requests can never both pass (whatever their purposes); check the send
+# limits; consume the captcha (single use, right or wrong); only then tell a refusal
+# of the mobile for this purpose (ARGV[6] not empty: decided by the caller beforehand,
+# so it is told only to whoever solved the captcha); only then store the code (as an
+# HMAC) and count the send. A refusal releases the flag it took and never touches a
+# code already sent.
 _ISSUE_SMS_CODE_LUA = (
     ratelimit.LUA_FUNCTIONS
     + """
@@ -50,7 +55,7 @@ if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
 end
 local n = #KEYS - 3
 local now = rl_now()
-local wait = rl_wait(KEYS, 4, n, ARGV, 6, now)
+local wait = rl_wait(KEYS, 4, n, ARGV, 7, now)
 if wait > 0 then
     redis.call('DEL', KEYS[1])
     return {'limited', wait}
@@ -64,19 +69,27 @@ if string.lower(answer) ~= ARGV[3] then
     redis.call('DEL', KEYS[1])
     return {'image_code_wrong', 0}
 end
+if ARGV[6] ~= '' then
+    redis.call('DEL', KEYS[1])
+    return {'account_refused', 0}
+end
 redis.call('DEL', KEYS[3])
 redis.call('HSET', KEYS[3], 'digest', ARGV[4], 'tries', 0)
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
-rl_record(KEYS, 4, n, ARGV, 6, now, ARGV[1])
+rl_record(KEYS, 4, n, ARGV, 7, now, ARGV[1])
 return {'ok', 0}
 """
 )
 
-# A wrong guess counts; the last allowed wrong guess kills the code.
+# A wrong guess counts; the last allowed wrong guess kills the code. ARGV[3] = '1':
+# a match spends the code in the same step, so two requests cannot both use it.
 _CHECK_SMS_CODE_LUA = """
 local stored = redis.call('HGET', KEYS[1], 'digest')
 if not stored then return 'expired' end
-if stored == ARGV[1] then return 'match' end
+if stored == ARGV[1] then
+    if ARGV[3] == '1' then redis.call('DEL', KEYS[1]) end
+    return 'match'
+end
 if redis.call('HINCRBY', KEYS[1], 'tries', 1) >= tonumber(ARGV[2]) then
     redis.call('DEL', KEYS[1])
     return 'dead'
@@ -89,14 +102,26 @@ def new_sms_code() -> str:
     return f"{secrets.randbelow(10**c.SMS_CODE_LENGTH):0{c.SMS_CODE_LENGTH}d}"
 
 
-def sms_code_digest(mobile: str, sms_code: str) -> str:
-    """What Redis keeps instead of the code: an HMAC keyed by the secret key."""
-    return salted_hmac("meiduo.sms_code", f"{mobile}:{sms_code}", algorithm="sha256").hexdigest()
+def sms_code_digest(mobile: str, sms_code: str, purpose: str = c.SmsPurpose.REGISTER) -> str:
+    """What Redis keeps instead of the code: an HMAC keyed by the secret key, bound to
+    the purpose as well as the key is (registration keeps the notes' form)."""
+    value = f"{mobile}:{sms_code}"
+    if purpose != c.SmsPurpose.REGISTER:
+        value = f"{purpose}:{value}"
+    return salted_hmac("meiduo.sms_code", value, algorithm="sha256").hexdigest()
 
 
 def issue_sms_code(
-    mobile: str, image_code_id: str, image_code: str, sms_code: str, client_ip: str
+    mobile: str,
+    image_code_id: str,
+    image_code: str,
+    sms_code: str,
+    client_ip: str,
+    purpose: str = c.SmsPurpose.REGISTER,
+    refuse: bool = False,
 ) -> SmsCodeOutcome:
+    """Store `sms_code` for `purpose` if the 60 s, the limits and the captcha allow;
+    `refuse`: the mobile may not have one for this purpose (told after the captcha)."""
     rules = ratelimit.rules_for("send_sms")
     values = {"mobile": mobile, "ip": client_ip}
     status, wait_ms = run_script(
@@ -104,15 +129,16 @@ def issue_sms_code(
         keys=[
             c.send_flag_key(mobile),
             c.image_code_key(image_code_id),
-            c.sms_code_key(mobile),
+            c.sms_code_key(mobile, purpose),
             *ratelimit.redis_keys("send_sms", rules, values),
         ],
         args=[
             secrets.token_hex(8),
             settings.SMS_SEND_INTERVAL * 1000,
             image_code.lower(),
-            sms_code_digest(mobile, sms_code),
+            sms_code_digest(mobile, sms_code, purpose),
             settings.SMS_CODE_EXPIRES * 1000,
+            "1" if refuse else "",
             *ratelimit.limit_args(rules),
         ],
     )
@@ -125,11 +151,38 @@ _SMS_REFUSALS = {
 }
 
 
-def send_sms_code(mobile: str, image_code_id: str, image_code: str, client_ip: str) -> None:
+def mobile_refusal(mobile: str, purpose: str) -> Refused | None:
+    """Why `mobile` may not get a code for `purpose` (an SMS costs money), or None.
+    login / reset_password: an active account has it; change_mobile: nobody has it.
+    Asked of Django's user model, not of the users app (which builds on this one)."""
+    accounts = get_user_model()._default_manager.filter(mobile=mobile)
+    if purpose in (c.SmsPurpose.LOGIN, c.SmsPurpose.RESET_PASSWORD):
+        if not accounts.filter(is_active=True).exists():
+            return Refused(Code.MOBILE_ERR, "手机号未注册", field="mobile")
+    elif purpose == c.SmsPurpose.CHANGE_MOBILE and accounts.exists():
+        return Refused(Code.MOBILE_ERR, "手机号已注册", field="mobile")
+    return None
+
+
+def send_sms_code(
+    mobile: str,
+    image_code_id: str,
+    image_code: str,
+    client_ip: str,
+    purpose: str = c.SmsPurpose.REGISTER,
+) -> None:
     """The whole of "send me a code": issue it in Redis, then queue the SMS. Raises
-    Refused (captcha, 60 s, limits, broker down) having left nothing behind."""
+    Refused (captcha, 60 s, limits, the mobile's account, broker down) having left
+    nothing behind."""
+    # Asked before the captcha is checked, for every request alike (the timing tells
+    # nothing), but told only once a right captcha was spent: no free enumeration.
+    refusal = mobile_refusal(mobile, purpose)
     sms_code = new_sms_code()
-    outcome = issue_sms_code(mobile, image_code_id, image_code, sms_code, client_ip)
+    outcome = issue_sms_code(
+        mobile, image_code_id, image_code, sms_code, client_ip, purpose, refuse=bool(refusal)
+    )
+    if outcome.issue is SmsCodeIssue.ACCOUNT_REFUSED and refusal:
+        raise refusal
     if outcome.issue is SmsCodeIssue.THROTTLED:
         raise Refused.throttled("发送短信过于频繁", outcome.retry_after, field="mobile")
     if outcome.issue is SmsCodeIssue.LIMITED:
@@ -137,10 +190,10 @@ def send_sms_code(mobile: str, image_code_id: str, image_code: str, client_ip: s
     if outcome.issue is not SmsCodeIssue.ISSUED:
         raise Refused(Code.IMAGE_CODE_ERR, _SMS_REFUSALS[outcome.issue], field="image_code")
     try:
-        send_verification_code_sms(mobile, sms_code)
+        send_verification_code_sms(mobile, sms_code, purpose)
     except SmsQueueUnavailable:
         # Nothing was queued: give the mobile its turn back rather than a 60 s wait.
-        withdraw_sms_code(mobile)
+        withdraw_sms_code(mobile, purpose)
         raise Refused(
             Code.SERVICE_UNAVAILABLE,
             "短信服务暂时不可用，请稍后再试",
@@ -148,9 +201,9 @@ def send_sms_code(mobile: str, image_code_id: str, image_code: str, client_ip: s
         ) from None
 
 
-def withdraw_sms_code(mobile: str) -> None:
+def withdraw_sms_code(mobile: str, purpose: str = c.SmsPurpose.REGISTER) -> None:
     """Undo issue_sms_code when the code could not be handed to the broker."""
-    verify_code_redis().delete(c.sms_code_key(mobile), c.send_flag_key(mobile))
+    verify_code_redis().delete(c.sms_code_key(mobile, purpose), c.send_flag_key(mobile))
 
 
 class SmsCodeCheck(enum.Enum):
@@ -160,15 +213,23 @@ class SmsCodeCheck(enum.Enum):
     DEAD = "dead"  # too many wrong guesses: a new code must be requested
 
 
-def check_sms_code(mobile: str, sms_code: str) -> SmsCodeCheck:
+def check_sms_code(
+    mobile: str, sms_code: str, purpose: str = c.SmsPurpose.REGISTER, spend: bool = False
+) -> SmsCodeCheck:
+    """Whether `sms_code` is the code sent to `mobile` for `purpose`; a wrong guess
+    counts. `spend`: a match also spends the code, atomically."""
     result = run_script(
         _CHECK_SMS_CODE_LUA,
-        keys=[c.sms_code_key(mobile)],
-        args=[sms_code_digest(mobile, sms_code), settings.SMS_CODE_MAX_TRIES],
+        keys=[c.sms_code_key(mobile, purpose)],
+        args=[
+            sms_code_digest(mobile, sms_code, purpose),
+            settings.SMS_CODE_MAX_TRIES,
+            "1" if spend else "",
+        ],
     )
     return SmsCodeCheck(result)
 
 
-def consume_sms_code(mobile: str) -> None:
-    """A code serves one use (a registration)."""
-    verify_code_redis().delete(c.sms_code_key(mobile))
+def consume_sms_code(mobile: str, purpose: str = c.SmsPurpose.REGISTER) -> None:
+    """A code serves one use (a registration, a reset, a change of mobile)."""
+    verify_code_redis().delete(c.sms_code_key(mobile, purpose))

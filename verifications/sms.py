@@ -16,9 +16,10 @@ class SmsQueueUnavailable(Exception):
     """The broker did not take the message: nothing was queued."""
 
 
-def send_verification_code_sms(mobile: str, code: str) -> None:
+def send_verification_code_sms(mobile: str, code: str, purpose: str = "register") -> None:
+    """Queue the SMS of `code` for `purpose` (an SmsRecord.Purpose, recorded by the task)."""
     try:
-        ccp_send_sms_code.delay(mobile, code)
+        ccp_send_sms_code.delay(mobile, code, purpose=str(purpose))
     except BrokerError as exc:
         logger.exception("could not queue the SMS for %s", mask_mobile(mobile))
         raise SmsQueueUnavailable from exc

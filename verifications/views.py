@@ -3,6 +3,7 @@ from django.http import HttpRequest, HttpResponse
 from core import api, ratelimit
 from core.client_ip import client_ip
 from verifications import services
+from verifications.constants import SmsPurpose
 from verifications.forms import ImageCodeForm, SmsCodeRequestForm
 
 
@@ -22,11 +23,19 @@ class ImageCodeView(api.ApiView):
 
 class SmsCodeView(api.ApiView):
     def get(self, request: HttpRequest, mobile: str) -> HttpResponse:
+        # A code to change the mobile is for a logged-in shopper only, whatever else is sent.
+        if request.GET.get("purpose") == SmsPurpose.CHANGE_MOBILE:
+            if not request.user.is_authenticated:
+                return api.refused(api.Refused.not_logged_in())
         form = SmsCodeRequestForm({**request.GET.dict(), "mobile": mobile})
         if not form.is_valid():
             return api.refused(form.refusal())
         data = form.cleaned_data
         services.send_sms_code(
-            data["mobile"], str(data["image_code_id"]), data["image_code"], client_ip(request)
+            data["mobile"],
+            str(data["image_code_id"]),
+            data["image_code"],
+            client_ip(request),
+            data["purpose"],
         )
         return api.ok("发送短信成功")

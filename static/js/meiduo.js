@@ -46,9 +46,10 @@ export async function getJson(url) {
   return jsonOf(response);
 }
 
-export async function postJson(url, data) {
+// A JSON body sent with the CSRF header (POST, PUT, ...); answered as getJson is.
+export async function sendJson(method, url, data) {
   const response = await fetch(url, {
-    method: "POST",
+    method,
     credentials: "same-origin",
     headers: {
       "Content-Type": "application/json",
@@ -58,6 +59,10 @@ export async function postJson(url, data) {
     body: JSON.stringify(data),
   });
   return jsonOf(response);
+}
+
+export function postJson(url, data) {
+  return sendJson("POST", url, data);
 }
 
 // What Django wrote with {{ value|json_script:"id" }}.

@@ -2,12 +2,19 @@
 Celery worker and Redis. Playwright cannot download its own browser here."""
 
 import os
+import re
 import shutil
+import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
+
+from tests.helpers import unique_mobile
+from verifications import constants as vc
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 # var/ is ignored by git: a test run leaves the clone clean. scripts/screenshots.sh sets
@@ -76,6 +83,49 @@ def desktop_page(browser, live_server) -> Iterator:
         yield page
 
 
-def screenshot(page, name: str, width: str) -> None:
+def screenshot(page, name: str, width: str, full_page: bool = True) -> None:
+    """The whole page; full_page=False: what the screen shows (a modal dialog)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=full_page)
+
+
+PASSWORD = "browser2026ok"
+
+
+@pytest.fixture
+def shopper(db):
+    return get_user_model().objects.create_user(
+        username="browser_" + uuid.uuid4().hex[:6], password=PASSWORD, mobile=unique_mobile()
+    )
+
+
+def captcha_answer(scope, redis_conn) -> str:
+    """Read the answer of the captcha drawn in `scope` (a page or a part of one) from
+    Redis, as only a test can."""
+    src = scope.locator(".captcha img").get_attribute("src")
+    image_code_id = re.fullmatch(r"/image_codes/([0-9a-f-]+)/", src).group(1)
+    deadline = time.monotonic() + 5
+    while (answer := redis_conn.get(vc.image_code_key(image_code_id))) is None:
+        assert time.monotonic() < deadline, "the captcha image was never fetched"
+        time.sleep(0.05)
+    return answer.decode()
+
+
+def log_in(page, account: str, password: str = PASSWORD, remember: bool = False) -> None:
+    page.goto("/login/")
+    page.get_by_label("用户名或手机号").fill(account)
+    page.get_by_label("密码", exact=True).fill(password)
+    if remember:
+        page.get_by_label("记住登录").check()
+    page.get_by_role("button", name="登 录").click()
+
+
+def no_horizontal_scroll(page) -> bool:
+    return page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+
+
+def unlabelled_inputs(page) -> list[str]:
+    return page.eval_on_selector_all(
+        "input:not([type=hidden])",
+        "els => els.filter(e => !e.labels || e.labels.length === 0).map(e => e.name)",
+    )

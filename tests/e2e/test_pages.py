@@ -8,50 +8,18 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import open_page, screenshot
+from tests.e2e.conftest import (
+    PASSWORD,
+    captcha_answer,
+    log_in,
+    no_horizontal_scroll,
+    open_page,
+    screenshot,
+    unlabelled_inputs,
+)
 from tests.helpers import sms_sent_to, store_sms_code, unique_mobile
-from verifications import constants as vc
 
 pytestmark = pytest.mark.django_db(transaction=True)
-PASSWORD = "browser2026ok"
-
-
-def captcha_answer(page, redis_conn) -> str:
-    """Read the drawn captcha's answer from Redis, as only a test can."""
-    src = page.locator(".captcha img").get_attribute("src")
-    image_code_id = re.fullmatch(r"/image_codes/([0-9a-f-]+)/", src).group(1)
-    deadline = time.monotonic() + 5
-    while (answer := redis_conn.get(vc.image_code_key(image_code_id))) is None:
-        assert time.monotonic() < deadline, "the captcha image was never fetched"
-        time.sleep(0.05)
-    return answer.decode()
-
-
-@pytest.fixture
-def shopper(db):
-    return get_user_model().objects.create_user(
-        username="browser_" + uuid.uuid4().hex[:6], password=PASSWORD, mobile=unique_mobile()
-    )
-
-
-def log_in(page, account: str, password: str = PASSWORD, remember: bool = False) -> None:
-    page.goto("/login/")
-    page.get_by_label("用户名或手机号").fill(account)
-    page.get_by_label("密码").fill(password)
-    if remember:
-        page.get_by_label("记住登录").check()
-    page.get_by_role("button", name="登 录").click()
-
-
-def no_horizontal_scroll(page) -> bool:
-    return page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
-
-
-def unlabelled_inputs(page) -> list[str]:
-    return page.eval_on_selector_all(
-        "input:not([type=hidden])",
-        "els => els.filter(e => !e.labels || e.labels.length === 0).map(e => e.name)",
-    )
 
 
 def test_a_new_shopper_registers_with_an_sms_code_and_is_greeted(
@@ -227,13 +195,15 @@ def test_the_user_center_needs_a_login_and_next_brings_the_shopper_back(page, wi
     screenshot(page, "login", width)
 
     page.get_by_label("用户名或手机号").fill(shopper.username)
-    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_label("密码", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="登 录").click()
 
     page.wait_for_url("/info/")
     expect(page.locator("#info-username")).to_have_text(shopper.username)
-    expect(page.locator("#info-mobile")).to_have_text(shopper.mobile)
-    screenshot(page, "user-center", width)
+    # The user center shows the mobile masked: 139****1234.
+    expect(page.locator("#info-mobile")).to_have_text(
+        f"{shopper.mobile[:3]}****{shopper.mobile[-4:]}"
+    )
 
 
 def test_logout_takes_the_greeting_away(page, width, shopper):

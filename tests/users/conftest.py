@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from tests.helpers import PASSWORD, csrf_token, store_sms_code, unique_mobile
+from tests.verifications.codes import store_purpose_code
 
 
 @pytest.fixture
@@ -50,3 +51,21 @@ def user(db):
     return get_user_model().objects.create_user(
         username="alice_2026", password=PASSWORD, mobile="13800138000"
     )
+
+
+@pytest.fixture
+def code_for(redis_conn):
+    """Store an SMS code for a mobile and a purpose, as the SMS endpoint does after a
+    right captcha (the tests that go through the endpoint and the worker are apart)."""
+
+    def store(mobile: str, purpose: str, code: str = "123456") -> str:
+        store_purpose_code(redis_conn, mobile, purpose, code)
+        return code
+
+    return store
+
+
+@pytest.fixture
+def logged_in(client, user):
+    client.force_login(user)
+    return client

@@ -164,9 +164,12 @@ def test_info_shows_the_logged_in_user(client, user):
         "message": "OK",
         "username": "alice_2026",
         "mobile": "13800138000",
+        "email": "",
+        "email_active": False,
     }
     page = client.get("/info/").content.decode()
-    assert "alice_2026" in page and "13800138000" in page
+    # The page shows the mobile masked (shoulder-surfing); the JSON gives it whole.
+    assert "alice_2026" in page and "138****8000" in page and "13800138000" not in page
 
 
 def test_info_refuses_visitors(client):
