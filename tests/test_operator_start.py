@@ -3,9 +3,12 @@
 migrate, collectstatic, gunicorn and `celery -A celery_tasks.main worker` with
 DJANGO_DEBUG=0 and SMS_BACKEND=yuntongxun pointed at our fake vendor; then a new
 shopper goes from captcha to SMS to registration, logout, and back in by username
-and by mobile.
+and by mobile; then every account flow once, codes from the fake vendor and the e-mail
+from a real SMTP server on 127.0.0.1. The flows' requests and answers are written to
+var/account-flows.md.
 """
 
+import json
 import re
 import subprocess
 import sys
@@ -19,6 +22,7 @@ import requests
 
 from devtools.embedded import free_port
 from tests.helpers import BASE_DIR, WorkerProcess, sms_sent_to, unique_mobile, worker_env
+from tests.smtp_server import SmtpServer
 from verifications import constants as vc
 
 pytestmark = pytest.mark.slow
@@ -27,8 +31,15 @@ PASSWORD = "operator2026ok"
 
 
 @pytest.fixture(scope="module")
-def site(fake_vendor, tmp_path_factory) -> Iterator[str]:
+def smtp() -> Iterator[SmtpServer]:
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def site(fake_vendor, smtp, tmp_path_factory) -> Iterator[str]:
     workdir: Path = tmp_path_factory.mktemp("operator")
+    port = free_port()
     env = worker_env(fake_vendor)
     env.update(
         DJANGO_DEBUG="0",
@@ -37,6 +48,9 @@ def site(fake_vendor, tmp_path_factory) -> Iterator[str]:
         DJANGO_SECURE_COOKIES="0",  # plain HTTP on loopback in this test
         DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
         DJANGO_STATIC_ROOT=str(workdir / "static"),
+        EMAIL_HOST=smtp.host,
+        EMAIL_PORT=str(smtp.port),
+        DJANGO_SITE_URL=f"http://127.0.0.1:{port}",
     )
     python = sys.executable
     for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
@@ -45,7 +59,6 @@ def site(fake_vendor, tmp_path_factory) -> Iterator[str]:
         )
     worker = WorkerProcess(env)
     worker.start()
-    port = free_port()
     web = subprocess.Popen(
         [
             python,
@@ -90,7 +103,7 @@ def post(http: requests.Session, url: str, data: dict) -> requests.Response:
 
 
 def whoami(http: requests.Session, site: str) -> str | None:
-    info = http.get(site + "/info/", headers={"Accept": "application/json"}, timeout=5)
+    info = record(http.get(site + "/info/", headers={"Accept": "application/json"}, timeout=5))
     return info.json()["username"] if info.status_code == 200 else None
 
 
@@ -181,6 +194,7 @@ def sms_code(http: requests.Session, site: str, vendor, redis_conn, mobile: str,
         params={"image_code": answer, "image_code_id": image_code_id, "purpose": purpose},
         timeout=5,
     )
+    record(sent)
     assert sent.json() == {"code": 0, "message": "发送短信成功"}, sent.text
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -192,14 +206,37 @@ def sms_code(http: requests.Session, site: str, vendor, redis_conn, mobile: str,
     raise AssertionError("no SMS")
 
 
-def post_json(http: requests.Session, site: str, path: str, data: dict) -> requests.Response:
+TRANSCRIPT: list[str] = []
+SECRET_FIELDS = {"password", "password2", "old_password", "new_password", "new_password2"}
+
+
+def record(response: requests.Response, sent: dict | None = None) -> requests.Response:
+    """One line of var/account-flows.md: the request as sent (passwords hidden) and the
+    answer as received."""
+    request = response.request
+    path = request.path_url.split("?token=")[0] + ("?token=…" if "?token=" in request.url else "")
+    shown = {k: ("…" if k in SECRET_FIELDS else v) for k, v in (sent or {}).items()}
+    body = f" {json.dumps(shown, ensure_ascii=False)}" if sent is not None else ""
+    answer = response.text if "json" in response.headers.get("Content-Type", "") else "(page)"
+    TRANSCRIPT.append(f"{request.method} {path}{body}\n  → {response.status_code} {answer}")
+    return response
+
+
+def post_json(
+    http: requests.Session, site: str, path: str, data: dict, method: str = "POST"
+) -> requests.Response:
     token = http.get(site + "/csrf_token/", timeout=5).json()["csrf_token"]
-    return http.post(site + path, json=data, headers={"X-CSRFToken": token}, timeout=10)
+    response = http.request(
+        method, site + path, json=data, headers={"X-CSRFToken": token}, timeout=10
+    )
+    return record(response, data)
 
 
-def test_the_account_flows_over_http(site, fake_vendor, redis_conn):
+def test_the_account_flows_over_http(site, fake_vendor, smtp, redis_conn):
     """Login by code, 找回密码 (the other session dies), change password, change mobile,
-    delete; each once, over HTTP against gunicorn and the worker."""
+    bind and verify an e-mail, delete; each once, over HTTP against gunicorn and the
+    worker."""
+    TRANSCRIPT.clear()
     http, other = requests.Session(), requests.Session()
     mobile, username = unique_mobile(), "acct_" + uuid.uuid4().hex[:10]
     code = sms_code(http, site, fake_vendor, redis_conn, mobile, "register")
@@ -238,11 +275,32 @@ def test_the_account_flows_over_http(site, fake_vendor, redis_conn):
     answer = post_json(http, site, "/mobile/", move)
     assert answer.json() == {"code": 0, "message": "手机号已更换", "mobile": new_mobile}
 
+    address = f"{username}@example.com"
+    answer = post_json(http, site, "/emails/", {"email": address}, method="PUT")
+    assert answer.json()["code"] == 0
+    link = re.search(
+        r"http://\S+/emails/verification/\?token=\S+",
+        smtp.mails_to(address)[0].get_body(("plain",)).get_content(),
+    ).group(0)
+    assert link.startswith(site)  # DJANGO_SITE_URL, not the request's Host
+    verified = record(requests.get(link, headers={"Accept": "application/json"}, timeout=5))
+    assert verified.json()["code"] == 0
+    info = record(http.get(site + "/info/", headers={"Accept": "application/json"}, timeout=5))
+    assert info.json()["email_active"] is True
+
     answer = post_json(http, site, "/account/delete/", {"password": "change-2026-ok"})
     assert answer.json() == {"code": 0, "message": "账号已注销"}
     assert whoami(http, site) is None
     for account in (username, new_mobile):
         login = {"username": account, "password": "change-2026-ok"}
         assert post_json(http, site, "/login/", login).status_code == 400
-    count = http.get(f"{site}/mobiles/{new_mobile}/count/", timeout=5).json()
+    image_code_id = str(uuid.uuid4())
+    http.get(f"{site}/image_codes/{image_code_id}/", timeout=5)
+    answer = redis_conn.get(vc.image_code_key(image_code_id)).decode()
+    by_code = {"image_code": answer, "image_code_id": image_code_id, "purpose": "login"}
+    refused = record(http.get(f"{site}/sms_codes/{new_mobile}/", params=by_code, timeout=5))
+    assert refused.status_code == 400  # no login code for a deleted account, and no SMS
+    count = record(http.get(f"{site}/mobiles/{new_mobile}/count/", timeout=5)).json()
     assert count["count"] == 0  # the number is free again
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+    (BASE_DIR / "var" / "account-flows.md").write_text("\n".join(TRANSCRIPT) + "\n")
