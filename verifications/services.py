@@ -14,7 +14,12 @@ from core.api import Code, Refused
 from core.redis_scripts import run_script, verify_code_redis
 from verifications import captcha
 from verifications import constants as c
-from verifications.sms import SmsQueueUnavailable, send_verification_code_sms
+from verifications.sms import (
+    RedisMessage,
+    SmsQueueUnavailable,
+    queued_sms,
+    send_verification_code_sms,
+)
 
 
 def new_image_code(uuid: str) -> bytes:
@@ -45,17 +50,18 @@ class SmsCodeOutcome:
 # limits; consume the captcha (single use, right or wrong); only then tell a refusal
 # of the mobile for this purpose (ARGV[6] not empty: decided by the caller beforehand,
 # so it is told only to whoever solved the captcha); only then store the code (as an
-# HMAC) and count the send. A refusal releases the flag it took and never touches a
-# code already sent.
+# HMAC), queue its SMS when the broker is this Redis (ARGV[7], else ''), and count the
+# send: the code and its SMS together or not at all. A refusal releases the flag it took
+# and never touches a code already sent.
 _ISSUE_SMS_CODE_LUA = (
     ratelimit.LUA_FUNCTIONS
     + """
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
     return {'throttled', redis.call('PTTL', KEYS[1])}
 end
-local n = #KEYS - 3
+local n = #KEYS - 4
 local now = rl_now()
-local wait = rl_wait(KEYS, 4, n, ARGV, 7, now)
+local wait = rl_wait(KEYS, 5, n, ARGV, 8, now)
 if wait > 0 then
     redis.call('DEL', KEYS[1])
     return {'limited', wait}
@@ -76,7 +82,10 @@ end
 redis.call('DEL', KEYS[3])
 redis.call('HSET', KEYS[3], 'digest', ARGV[4], 'tries', 0)
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
-rl_record(KEYS, 4, n, ARGV, 7, now, ARGV[1])
+if ARGV[7] ~= '' then
+    redis.call('LPUSH', KEYS[4], ARGV[7])
+end
+rl_record(KEYS, 5, n, ARGV, 8, now, ARGV[1])
 return {'ok', 0}
 """
 )
@@ -119,9 +128,11 @@ def issue_sms_code(
     client_ip: str,
     purpose: str = c.SmsPurpose.REGISTER,
     refuse: bool = False,
+    message: RedisMessage | None = None,
 ) -> SmsCodeOutcome:
     """Store `sms_code` for `purpose` if the 60 s, the limits and the captcha allow;
-    `refuse`: the mobile may not have one for this purpose (told after the captcha)."""
+    `refuse`: the mobile may not have one for this purpose (told after the captcha);
+    `message`: its SMS, pushed to the broker's queue with the code."""
     rules = ratelimit.rules_for("send_sms")
     values = {"mobile": mobile, "ip": client_ip}
     status, wait_ms = run_script(
@@ -130,6 +141,7 @@ def issue_sms_code(
             c.send_flag_key(mobile),
             c.image_code_key(image_code_id),
             c.sms_code_key(mobile, purpose),
+            message.queue if message else "",
             *ratelimit.redis_keys("send_sms", rules, values),
         ],
         args=[
@@ -139,6 +151,7 @@ def issue_sms_code(
             sms_code_digest(mobile, sms_code, purpose),
             settings.SMS_CODE_EXPIRES * 1000,
             "1" if refuse else "",
+            message.payload if message else "",
             *ratelimit.limit_args(rules),
         ],
     )
@@ -171,15 +184,23 @@ def send_sms_code(
     client_ip: str,
     purpose: str = c.SmsPurpose.REGISTER,
 ) -> None:
-    """The whole of "send me a code": issue it in Redis, then queue the SMS. Raises
+    """The whole of "send me a code": issue it in Redis and queue the SMS. Raises
     Refused (captcha, 60 s, limits, the mobile's account, broker down) having left
     nothing behind."""
     # Asked before the captcha is checked, for every request alike (the timing tells
     # nothing), but told only once a right captcha was spent: no free enumeration.
     refusal = mobile_refusal(mobile, purpose)
     sms_code = new_sms_code()
+    message = queued_sms(mobile, sms_code, purpose)
     outcome = issue_sms_code(
-        mobile, image_code_id, image_code, sms_code, client_ip, purpose, refuse=bool(refusal)
+        mobile,
+        image_code_id,
+        image_code,
+        sms_code,
+        client_ip,
+        purpose,
+        refuse=bool(refusal),
+        message=message,
     )
     if outcome.issue is SmsCodeIssue.ACCOUNT_REFUSED and refusal:
         raise refusal
@@ -189,6 +210,8 @@ def send_sms_code(
         raise Refused.throttled("短信发送次数已达上限", outcome.retry_after, field="mobile")
     if outcome.issue is not SmsCodeIssue.ISSUED:
         raise Refused(Code.IMAGE_CODE_ERR, _SMS_REFUSALS[outcome.issue], field="image_code")
+    if message is not None:
+        return  # queued by the script, with the code
     try:
         send_verification_code_sms(mobile, sms_code, purpose)
     except SmsQueueUnavailable:
