@@ -1,11 +1,11 @@
 """The whole site under load, as in production: `./bench/run site` (or `./bench/run`).
 
-gunicorn (`-w 2`, sync, DEBUG off), one Celery worker (`-P threads -c 16`, the production
-settings), the Redis of REDIS_URL (`./bench/run` starts a private one), a SQLite database in a
-temporary folder, and the fake vendor on 127.0.0.1. wrk (Debian's package) drives each
-case from its own process with a Lua script (bench/wrk/) and counts every answer that
-is not the expected one as an error. Only the per-IP limits are raised, through the
-documented RATE_LIMIT_* settings; the per-mobile limits and single use stay.
+gunicorn (`-w 2`, gunicorn.conf.py's threads, DEBUG off), one Celery worker (`-P threads -c
+16`, the production settings), the Redis of REDIS_URL (`./bench/run` starts a private one),
+a SQLite database in a temporary folder, and the fake vendor on 127.0.0.1. wrk (Debian's
+package) drives each case from its own process with a Lua script (bench/wrk/) and counts
+every answer that is not the expected one as an error. Only the per-IP limits are raised,
+through the documented RATE_LIMIT_* settings; the per-mobile limits and single use stay.
 
 Prints a table (req/s, p50, p99, errors, ratio to healthz, peak RSS of the web and the
 worker) and writes bench/results/site.json and site.png.

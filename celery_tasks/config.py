@@ -12,6 +12,7 @@ broker_url = settings.CELERY_BROKER_URL
 # On Redis, kombu's transport sharing one redis-py client per channel (redis_transport.py).
 if broker_url.startswith("redis://"):
     broker_transport = "celery_tasks.redis_transport:Transport"
+task_default_queue = settings.CELERY_QUEUE
 # Nothing reads task results: the web request never waits for the SMS vendor.
 task_ignore_result = True
 task_serializer = "json"

@@ -6,6 +6,8 @@ from celery import Celery
 from celery.signals import task_prerun
 from django.db import close_old_connections
 
+from celery_tasks import logs  # noqa: F401 (connects the request id and log signals)
+
 # The worker reads Django settings (SMS backend, vendor credentials) like the web does.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meiduo_mall.settings")
 

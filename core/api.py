@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views import View
 
 from core.ratelimit import wait_message
@@ -49,7 +50,8 @@ class Refused(Exception):
 
     @classmethod
     def throttled(cls, what: str, retry_after: int, field: str | None = None) -> "Refused":
-        """429 with the wait in the message ("请5分钟后再试") and in Retry-After."""
+        """429 with the wait in the message ("请5分钟后再试") and in Retry-After.
+        `what`: the refusal, already translated (gettext)."""
         return cls(
             Code.THROTTLED,
             wait_message(what, retry_after),
@@ -61,10 +63,11 @@ class Refused(Exception):
     @classmethod
     def not_logged_in(cls) -> "Refused":
         """401: the endpoint needs a login and the request has none."""
-        return cls(Code.NOT_LOGGED_IN, "用户未登录", status=HTTPStatus.UNAUTHORIZED)
+        return cls(Code.NOT_LOGGED_IN, _("用户未登录"), status=HTTPStatus.UNAUTHORIZED)
 
 
-# Chinese messages as themselves, not as \uXXXX escapes.
+# Chinese messages as themselves, not as \uXXXX escapes. A message may be a lazy
+# translation (gettext_lazy): JsonResponse's encoder renders it in the active language.
 JSON_PARAMS = {"ensure_ascii": False}
 
 
@@ -167,13 +170,14 @@ def request_data(request: HttpRequest) -> dict[str, Any]:
     try:
         data = json.loads(request.body or b"{}", object_pairs_hook=_no_duplicate_keys)
     except DuplicateKey:
-        raise Refused(Code.PARAM_ERR, "请求数据中有重复的字段") from None
+        raise Refused(Code.PARAM_ERR, _("请求数据中有重复的字段")) from None
     except RequestDataTooBig:
         raise Refused(
-            Code.PARAM_ERR, "请求数据过大", status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+            Code.PARAM_ERR, _("请求数据过大"), status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE
         ) from None
     except (ValueError, UnicodeDecodeError, RecursionError):
-        raise Refused(Code.PARAM_ERR, "请求数据不是有效的JSON") from None
+        raise Refused(Code.PARAM_ERR, _("请求数据不是有效的JSON")) from None
     if not isinstance(data, dict):
-        raise Refused(Code.PARAM_ERR, "请求数据应为JSON对象")
+        raise Refused(Code.PARAM_ERR, _("请求数据应为JSON对象"))
+
     return {key: value for key, value in data.items() if isinstance(value, str | bool)}

@@ -7,11 +7,12 @@ from typing import Any
 
 from django import forms
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
 
 from core.api import Code, Refused
 
 MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")  # [0-9]: \d would take any script's digits
-MOBILE_MESSAGE = "请输入正确的手机号码"
+MOBILE_MESSAGE = _("请输入正确的手机号码")
 validate_mobile = RegexValidator(MOBILE_RE, MOBILE_MESSAGE, code="invalid")
 
 
@@ -21,7 +22,8 @@ class MobileField(forms.CharField):
     default_validators = [validate_mobile]
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("error_messages", {"required": "请输入手机号"})
+        kwargs.setdefault("error_messages", {"required": _("请输入手机号")})
+
         super().__init__(**kwargs)
 
 
@@ -98,4 +100,20 @@ class ApiFormMixin:
                 if isinstance(v, RegexValidator)
             ]
             rules[name] = rule
+        rules["texts"] = page_texts()
         return rules
+
+
+def page_texts() -> dict[str, Any]:
+    """What the pages' scripts say of their own (static/js/forms.js, user-center.js), in
+    the request's language: sent with the rules, so every text has one source, here."""
+    return {
+        "network": _("网络错误，请稍后再试"),
+        "failed": _("操作失败，请稍后再试"),
+        "smsSent": _("短信验证码已发送，请注意查收"),
+        "smsButton": _("获取短信验证码"),
+        "smsWait": _("%(seconds)s秒"),  # the SMS button's countdown
+        "mismatch": _("两次输入的密码不一致"),
+        "emailActive": _("已验证"),
+        "emailInactive": _("未验证"),
+    }

@@ -5,9 +5,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection
+from django_redis import get_redis_connection
 from kombu import Connection
-
-from core.redis_scripts import verify_code_redis
 
 logger = logging.getLogger(__name__)
 TIMEOUT = 2  # seconds per check: a probe must answer before the balancer gives up
@@ -19,7 +18,13 @@ def database() -> None:
 
 
 def redis() -> None:
-    verify_code_redis().ping()
+    # Each role may have a server of its own (settings: REDIS_*_URL): ping each one once.
+    seen = set()
+    for alias in ("verify_code", "session", "ratelimit", "default"):
+        location = settings.CACHES[alias]["LOCATION"]
+        if location not in seen:
+            seen.add(location)
+            get_redis_connection(alias).ping()
 
 
 def broker() -> None:

@@ -3,9 +3,11 @@ clear 503, a body too large a 413, a malformed request a 400, and a script gets 
 in DEBUG."""
 
 import logging
+import time
 from collections.abc import Callable
 from http import HTTPStatus
 
+from django.conf import settings
 from django.core.exceptions import (
     BadRequest,
     RequestDataTooBig,
@@ -15,11 +17,16 @@ from django.core.exceptions import (
 )
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.utils import translation
+from django.utils.functional import empty
 from django.utils.log import log_response
+from django.utils.translation import gettext_lazy as _
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
-from core import api
+from core import api, logs, metrics
+from core.client_ip import client_ip
+from core.masking import mask_ip
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +36,8 @@ SERVICE_ERRORS: tuple[type[BaseException], ...] = (
     InterfaceError,
     BrokerError,
 )
-UNAVAILABLE_MESSAGE = "服务暂时不可用，请稍后再试"
-BAD_REQUEST_MESSAGE = "请求数据格式错误"  # as core.views.bad_request (handler400) says
+UNAVAILABLE_MESSAGE = _("服务暂时不可用，请稍后再试")
+BAD_REQUEST_MESSAGE = _("请求数据格式错误")  # as core.views.bad_request (handler400) says
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -60,6 +67,12 @@ def bad_request(request: HttpRequest, exc: Exception) -> HttpResponse:
     return response
 
 
+def in_client_language(request: HttpRequest) -> None:
+    """For an answer given before LocaleMiddleware ran: the client's language, not the
+    one this thread's previous request left active."""
+    translation.activate(translation.get_language_from_request(request))
+
+
 class RequestBodyMiddleware:
     """Reads the body (and parses a form) before CSRF or a view does, so that one over
     DATA_UPLOAD_MAX_MEMORY_SIZE is a 413, and a form with more than
@@ -74,12 +87,14 @@ class RequestBodyMiddleware:
                 request.body  # noqa: B018 (read once; Django keeps it)
                 request.POST  # noqa: B018 (a form is parsed once too)
             except (TooManyFieldsSent, TooManyFilesSent) as exc:
+                in_client_language(request)
                 return bad_request(request, exc)
             except RequestDataTooBig:
+                in_client_language(request)
                 return api.refuse(
                     request,
                     api.Code.PARAM_ERR,
-                    "请求数据过大",
+                    _("请求数据过大"),
                     HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                 )
         return self.get_response(request)
@@ -107,7 +122,7 @@ class ServiceUnavailableMiddleware:
             logger.exception("error on %s %s", request.method, request.path)
             return api.error(
                 api.Code.SERVICE_UNAVAILABLE,
-                "服务器内部错误",
+                _("服务器内部错误"),
                 status=HTTPStatus.INTERNAL_SERVER_ERROR,
             )
         return None
@@ -133,3 +148,70 @@ class MethodNotAllowedMiddleware:
             return None
         allowed = [m.upper() for m in view_class.http_method_names if hasattr(view_class, m)]
         return HttpResponseNotAllowed(allowed)
+
+
+access_logger = logging.getLogger("core.access")
+
+
+class RequestLogMiddleware:
+    """First in MIDDLEWARE: gives each request its id (the caller's X-Request-ID when
+    well-formed, else a new one; sent back in the answer and carried into the Celery
+    tasks it queues), then one log line and the metrics per request, named by the URL
+    pattern, never by the path (a path may hold a mobile)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        request_id = logs.request_id_from(request.headers.get(logs.REQUEST_ID_HEADER))
+        with logs.log_context(request_id):
+            response = self.get_response(request)
+            seconds = time.perf_counter() - started
+            view = view_name(request)
+            metrics.request_done(view, request.method or "", response.status_code, seconds)
+            access_logger.info(
+                "%s %s %s",
+                request.method,
+                view,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "view": view,
+                    "status": response.status_code,
+                    "duration_ms": round(seconds * 1000, 1),
+                    "client_ip": logged_ip(request),
+                    "user_id": logged_in_user_id(request),
+                },
+            )
+        response[logs.REQUEST_ID_HEADER] = request_id
+        return response
+
+
+def view_name(request: HttpRequest) -> str:
+    """The URL pattern's name ("verifications:sms_code"); "static" for WhiteNoise's files,
+    "unmatched" for a path no pattern takes."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None:
+        return match.view_name or "unnamed"
+    if request.path.startswith(settings.STATIC_URL):
+        return "static"
+    return "unmatched"
+
+
+def logged_ip(request: HttpRequest) -> str:
+    """settings.LOG_CLIENT_IP: "masked" (the network only), "full", or "none"."""
+    mode = settings.LOG_CLIENT_IP
+    if mode == "none":
+        return ""
+    address = client_ip(request)
+    return address if mode == "full" else mask_ip(address)
+
+
+def logged_in_user_id(request: HttpRequest) -> int | None:
+    """The user's id if the request already looked the session up; never a lookup of
+    its own (a Redis round trip for every static file)."""
+    user = getattr(request, "user", None)
+    if user is None or getattr(user, "_wrapped", None) is empty:
+        return None
+    return user.pk if user.is_authenticated else None

@@ -4,6 +4,11 @@ A limit is a string of comma-separated rules `AMOUNT/PERIOD/KEY`, e.g.
 "5/1h/mobile,20/1h/ip": at most 5 per hour per mobile and 20 per hour per IP.
 PERIOD is a number and a unit (s, m, h, d). settings.RATE_LIMITS maps each action
 to its limit. Windows slide: each rule keeps the times of its hits in a sorted set.
+
+The sets live on the rate limits' Redis (REDIS_RATELIMIT_URL), except send_sms's: the
+script that issues an SMS code (verifications/services.py) checks and records them in
+the same atomic step as the send flag, the captcha and the code, and one Lua script runs
+on one server, so they live with the codes (REDIS_CODES_URL).
 """
 
 import hashlib
@@ -15,10 +20,15 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
+from django.utils.translation import gettext, ngettext
+from redis import Redis
 
-from core.redis_scripts import run_script, verify_code_redis
+from core import metrics
+from core.redis_scripts import ratelimit_redis, run_script, verify_code_redis
 
 KEY_PREFIX = "rl"
+# Actions whose limits the codes' own script consumes, on the codes' Redis.
+WITH_CODES = frozenset({"send_sms"})
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RULE_RE = re.compile(r"^(\d+)/(\d*)([smhd])/([a-z_]+)$")
 
@@ -113,6 +123,11 @@ def key_pattern(action: str = "*") -> str:
     return f"{KEY_PREFIX}:{action}:*"
 
 
+def redis_for(action: str) -> Redis:
+    """The Redis that keeps `action`'s hits."""
+    return verify_code_redis() if action in WITH_CODES else ratelimit_redis()
+
+
 def limit_args(rules: tuple[Rule, ...]) -> list[int]:
     args: list[int] = []
     for rule in rules:
@@ -131,9 +146,13 @@ def consume(action: str, **values: str) -> Verdict:
         return Verdict(True)
     token = secrets.token_hex(8)
     wait = run_script(
-        _CONSUME_LUA, keys=redis_keys(action, rules, values), args=[token, *limit_args(rules)]
+        _CONSUME_LUA,
+        keys=redis_keys(action, rules, values),
+        args=[token, *limit_args(rules)],
+        client=redis_for(action),
     )
     if wait:
+        metrics.rate_limited(action)
         return Verdict(False, seconds(wait))
     return Verdict(True, token=token)
 
@@ -143,21 +162,27 @@ def refund(action: str, verdict: Verdict, **values: str) -> None:
     rules = rules_for(action)
     if not rules or not verdict.token:
         return
-    with verify_code_redis().pipeline(transaction=False) as pipe:
+    with redis_for(action).pipeline(transaction=False) as pipe:
         for key in redis_keys(action, rules, values):
             pipe.zrem(key, verdict.token)
         pipe.execute()
 
 
 def wait_message(what: str, seconds_left: int) -> str:
-    """What was refused and for how long, e.g. 登录失败次数过多，请5分钟后再试."""
-    return f"{what}，请{describe_wait(seconds_left)}后再试"
+    """What was refused and for how long, in the request's language, e.g.
+    登录失败次数过多，请5分钟后再试 (English: "..., try again in 5 minutes")."""
+    return gettext("%(what)s，请%(wait)s后再试") % {
+        "what": what,
+        "wait": describe_wait(seconds_left),
+    }
 
 
 def describe_wait(seconds_left: int) -> str:
-    """A wait as a shopper reads it: 45秒, 5分钟, 2小时."""
+    """A wait as a shopper reads it: 45秒, 5分钟, 2小时 (45 seconds, 1 minute, ...)."""
     if seconds_left < 120:
-        return f"{seconds_left}秒"
+        return ngettext("%(count)d秒", "%(count)d秒", seconds_left) % {"count": seconds_left}
     if seconds_left < 3600:
-        return f"{math.ceil(seconds_left / 60)}分钟"
-    return f"{math.ceil(seconds_left / 3600)}小时"
+        minutes = math.ceil(seconds_left / 60)
+        return ngettext("%(count)d分钟", "%(count)d分钟", minutes) % {"count": minutes}
+    hours = math.ceil(seconds_left / 3600)
+    return ngettext("%(count)d小时", "%(count)d小时", hours) % {"count": hours}

@@ -8,4 +8,5 @@ urlpatterns = [
     path("api/docs/", views.ApiDocsView.as_view(), name="api_docs"),
     path("healthz", views.HealthzView.as_view(), name="healthz"),
     path("readyz", views.ReadyzView.as_view(), name="readyz"),
+    path("metrics", views.MetricsView.as_view(), name="metrics"),
 ]

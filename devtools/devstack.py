@@ -6,7 +6,8 @@ the web server and a Celery worker. Ctrl-C or SIGTERM stops everything it starte
 throwaway private Redis (or REDIS_URL when set).
 
 Environment: PORT (8000), DEVSTACK_REDIS_DIR (var/redis: where the site's Redis keeps
-sessions across restarts).
+sessions across restarts), PROMETHEUS_MULTIPROC_DIR (var/metrics: the metrics files of the
+web and the worker, emptied at each start).
 """
 
 import os
@@ -48,6 +49,18 @@ def one_off(args: list[str]) -> int:
     return run(command, env=env, announce=False)
 
 
+def prepare_metrics_dir(env: dict[str, str]) -> Path:
+    """The web and the worker write their metrics to one directory, which /metrics adds
+    up (core/metrics.py): var/metrics unless PROMETHEUS_MULTIPROC_DIR names another.
+    Emptied of the last run's files: ./run starts every process that writes there."""
+    default = BASE_DIR / "var" / "metrics"
+    directory = Path(env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(default)))
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):  # only the library's files, whatever the path
+        stale.unlink(missing_ok=True)
+    return directory
+
+
 def start_site(signals: processes.StopSignals) -> int:
     env = dict(os.environ)
     embedded = None
@@ -72,6 +85,7 @@ def start_site(signals: processes.StopSignals) -> int:
             embedded = EmbeddedRedis(data_dir=data_dir)
             env["REDIS_URL"] = embedded.start()
             print(f"[devstack] embedded Redis at {env['REDIS_URL']}", flush=True)
+        prepare_metrics_dir(env)
         migrate = start("migrate", [python, "manage.py", "migrate", "--noinput"])
         exited, request = processes.wait_any([migrate], signals)
         if exited is not None:

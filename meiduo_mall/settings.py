@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from core.logs import log_format
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -41,10 +43,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id, the per-request log line and metrics cover every answer.
+    "core.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.RequestBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Chinese unless the browser asks for English (Accept-Language); URLs stay as they are.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "core.middleware.MethodNotAllowedMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -99,7 +105,8 @@ AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = ["users.backends.UsernameMobileAuthBackend"]
 LOGIN_URL = "/login/"
 
-# --- Redis: one server, three logical clients (cache, sessions, verification codes).
+# --- Redis: one URL per role, each defaulting to REDIS_URL, so a shop can move one role
+# (codes, sessions, rate limits, the broker) to its own server or database number.
 REDIS_URL = env.str("REDIS_URL", "")
 if not REDIS_URL:
     raise ImproperlyConfigured(
@@ -107,11 +114,18 @@ if not REDIS_URL:
         "(it starts a private Redis), or point REDIS_URL at a Redis server."
     )
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", 2.0)
+# Captchas and SMS codes, with the per-mobile send flag and the send_sms limits: the one
+# Lua script that issues a code checks and records those limits atomically with the
+# captcha and the code, so they live with the codes, not under REDIS_RATELIMIT_URL.
+REDIS_CODES_URL = env.str("REDIS_CODES_URL", "") or REDIS_URL
+REDIS_SESSION_URL = env.str("REDIS_SESSION_URL", "") or REDIS_URL
+# Every other limit (logins, count endpoints, captcha images, e-mails): core/ratelimit.py.
+REDIS_RATELIMIT_URL = env.str("REDIS_RATELIMIT_URL", "") or REDIS_URL
 
 
-def redis_cache(key_prefix: str = "") -> dict:
+def redis_cache(url: str, key_prefix: str = "") -> dict:
     return {
-        **env.cache_url_config(REDIS_URL),
+        **env.cache_url_config(url),
         "KEY_PREFIX": key_prefix,
         "OPTIONS": {
             "CLIENT_CLASS": "django_redis.client.DefaultClient",
@@ -122,10 +136,12 @@ def redis_cache(key_prefix: str = "") -> dict:
 
 
 CACHES = {
-    "default": redis_cache("cache"),
-    "session": redis_cache("session"),
+    "default": redis_cache(REDIS_URL, "cache"),
+    "session": redis_cache(REDIS_SESSION_URL, "session"),
     # Raw keys (img_<uuid>, sms_<mobile>, ...) through get_redis_connection("verify_code").
-    "verify_code": redis_cache(),
+    "verify_code": redis_cache(REDIS_CODES_URL),
+    # Raw keys (rl:<action>:...) through get_redis_connection("ratelimit").
+    "ratelimit": redis_cache(REDIS_RATELIMIT_URL),
 }
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
@@ -143,11 +159,16 @@ if env.bool("DJANGO_BEHIND_TLS_PROXY", False):
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", 0)
 
-# --- Celery: the broker is the same Redis unless CELERY_BROKER_URL says otherwise.
+# --- Celery: the broker is the same Redis unless CELERY_BROKER_URL says otherwise. When it
+# is the codes' Redis (REDIS_CODES_URL, the same URL), the script that issues a code
+# queues its SMS in the same step (celery_tasks/sms/enqueue.py); otherwise Celery publishes.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", "") or REDIS_URL
+# The queue the web sends to and the worker reads (`-Q`): two sites on one broker each
+# name their own.
+CELERY_QUEUE = env.str("CELERY_QUEUE", "celery")
 
 # --- Abuse limits. A limit is "AMOUNT/PERIOD/KEY[,...]", PERIOD like 60s, 5m, 1h, 1d
-# (see meiduo_mall/ratelimit.py); an empty string turns an action's limit off.
+# (see core/ratelimit.py); an empty string turns an action's limit off.
 SMS_SEND_INTERVAL = env.int("SMS_SEND_INTERVAL", 60)  # seconds per mobile
 SMS_CODE_MAX_TRIES = env.int("SMS_CODE_MAX_TRIES", 5)  # wrong guesses per code
 SMS_CODE_EXPIRES = 300  # seconds a code lives: the web stores it, the worker quotes it
@@ -186,7 +207,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Chinese first: the messages' msgids are the Chinese texts themselves, so zh-hans needs no
+# catalogue; English is locale/en/LC_MESSAGES/django.po, compiled to .mo at set-up
+# (scripts/compile_messages.py). LocaleMiddleware picks by Accept-Language.
 LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -210,16 +236,45 @@ STORAGES = {
     },
 }
 
+# --- Logs: LOG_FORMAT=json gives one JSON object per line (the default when DJANGO_DEBUG
+# is off), plain lines otherwise (./run). Every line carries the request id; mobiles are
+# masked (core/logs.py). The worker's lines follow the same (celery_tasks/logs.py).
+LOG_FORMAT = log_format()
+LOG_CLIENT_IP = env.str("LOG_CLIENT_IP", "masked")  # in the request line: masked, full, none
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "[%(asctime)s: %(levelname)s/%(name)s] %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {
+            "()": "core.logs.MaskedFormatter",
+            "fmt": "[%(asctime)s: %(levelname)s/%(name)s] %(message)s",
+        },
+        "json": {"()": "core.logs.JsonLogFormatter"},
+    },
+    "filters": {"context": {"()": "core.logs.RequestContextFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
-    # Django's default "django" logger has a console handler of its own and propagates
-    # to the root: each of its lines came out twice. The root (or Celery's) prints them.
-    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
+    "loggers": {
+        # Django's default "django" logger has a console handler of its own and propagates
+        # to the root: each of its lines came out twice. The root (or Celery's) prints them.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # One line per request (core.middleware.RequestLogMiddleware). Plain lines leave it
+        # to runserver's and gunicorn's own access lines rather than print each twice.
+        "core.access": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
+    },
 }
+
+# --- Metrics at /metrics (core/metrics.py): readable from these addresses (or networks,
+# e.g. 10.0.0.0/8; empty for none), or by anyone sending "Authorization: Bearer
+# <METRICS_TOKEN>" when it is set. Anyone else gets a 404 (a wrong token: 403).
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", "")
 
 # --- E-mail: Django's own EMAIL_* names. SMTP when EMAIL_HOST is set; otherwise the
 # console backend, so that `./run` prints the verification mail (and its link) in the

@@ -12,6 +12,9 @@ if [ ! -f "$stamp" ]; then
     rm -f .venv/.installed-*
     touch "$stamp"
 fi
+# The translations: locale/*/LC_MESSAGES/*.po compiled to .mo (not committed), each time,
+# so an edited .po counts at the next start. Pure Python (polib): no GNU gettext needed.
+.venv/bin/python scripts/compile_messages.py
 # Front-end packages (Vue) from the npm registry, as package-lock.json pins them.
 if ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null \
         && ! [ node_modules/.installed -nt package-lock.json ]; then

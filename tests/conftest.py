@@ -49,10 +49,15 @@ def redis_conn():
 
 @pytest.fixture(autouse=True)
 def _clean_redis(redis_conn) -> Iterator[None]:
-    """Each test starts without our keys."""
-    for pattern in OUR_KEYS:
-        for key in redis_conn.scan_iter(match=pattern, count=500):
-            redis_conn.delete(key)
+    """Each test starts without our keys (on the rate limits' Redis too, when it is
+    another: REDIS_RATELIMIT_URL)."""
+    clients = [redis_conn]
+    if settings.CACHES["ratelimit"]["LOCATION"] != settings.CACHES["verify_code"]["LOCATION"]:
+        clients.append(get_redis_connection("ratelimit"))
+    for client in clients:
+        for pattern in OUR_KEYS:
+            for key in client.scan_iter(match=pattern, count=500):
+                client.delete(key)
     yield
 
 
@@ -80,7 +85,8 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
 @pytest.fixture(scope="session")
 def celery_worker(fake_vendor: FakeYuntongxun, django_db_setup) -> Iterator[WorkerProcess]:
     # After django_db_setup: the worker records its sends in the test database.
-    worker = WorkerProcess(worker_env(fake_vendor))
+    # JSON lines, as in production: tests/core/test_request_logs.py follows a request id.
+    worker = WorkerProcess({**worker_env(fake_vendor), "LOG_FORMAT": "json"})
     worker.start()
     yield worker
     worker.stop()

@@ -255,6 +255,7 @@ def live_site(tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.fuzz
 def test_schemathesis_from_outside_fails_only_where_acceptance_depends_on_state(
     live_site, tmp_path
 ):

@@ -51,13 +51,15 @@ def site(fake_vendor, smtp, tmp_path_factory) -> Iterator[str]:
         EMAIL_HOST=smtp.host,
         EMAIL_PORT=str(smtp.port),
         DJANGO_SITE_URL=f"http://127.0.0.1:{port}",
+        # A queue of its own: the tests' other workers (console mail) must not take its tasks.
+        CELERY_QUEUE=f"operator-{uuid.uuid4().hex[:8]}",
     )
     python = sys.executable
     for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
         subprocess.run(
             [python, "manage.py", *command], cwd=BASE_DIR, env=env, check=True, capture_output=True
         )
-    worker = WorkerProcess(env)
+    worker = WorkerProcess(env, queue=env["CELERY_QUEUE"])
     worker.start()
     web = subprocess.Popen(
         [

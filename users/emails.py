@@ -17,6 +17,8 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.core import signing
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import get_language, gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 from kombu.exceptions import OperationalError as BrokerError
 
 from celery_tasks.email.tasks import send_verify_email
@@ -27,18 +29,19 @@ from core.forms import ApiFormMixin
 User = get_user_model()
 
 SIGNING_SALT = "meiduo.users.email_verify"  # a namespace for the signature, not a secret
-INVALID_LINK = "验证链接无效"
-EXPIRED_LINK = "验证链接已过期，请重新发送验证邮件"
-STALE_LINK = "验证链接已失效：该邮箱已不是账号的当前邮箱"
+# The Chinese texts, marked for the catalogue; translated when a refusal is raised.
+INVALID_LINK = gettext_noop("验证链接无效")
+EXPIRED_LINK = gettext_noop("验证链接已过期，请重新发送验证邮件")
+STALE_LINK = gettext_noop("验证链接已失效：该邮箱已不是账号的当前邮箱")
 
 
 class EmailForm(ApiFormMixin, forms.Form):
     email = forms.EmailField(
         max_length=254,  # the longest address SMTP carries (RFC 5321 path limit)
         error_messages={
-            "required": "请输入邮箱",
-            "invalid": "请输入正确的邮箱地址",
-            "max_length": "邮箱地址过长",
+            "required": _("请输入邮箱"),
+            "invalid": _("请输入正确的邮箱地址"),
+            "max_length": _("邮箱地址过长"),
         },
     )
     field_codes = {"email": Code.EMAIL_ERR}
@@ -58,16 +61,16 @@ def check_verify_token(token: str) -> tuple[int, str]:
     try:
         data = signing.loads(token, salt=SIGNING_SALT, max_age=settings.EMAIL_VERIFY_EXPIRES)
     except signing.SignatureExpired:
-        raise Refused(Code.EMAIL_ERR, EXPIRED_LINK, "token") from None
+        raise Refused(Code.EMAIL_ERR, gettext(EXPIRED_LINK), "token") from None
     except signing.BadSignature:
-        raise Refused(Code.EMAIL_ERR, INVALID_LINK, "token") from None
+        raise Refused(Code.EMAIL_ERR, gettext(INVALID_LINK), "token") from None
     # Signed by us, so well formed; checked all the same, as anything from a URL.
     if not (
         isinstance(data, dict)
         and isinstance(data.get("user_id"), int)
         and isinstance(data.get("email"), str)
     ):
-        raise Refused(Code.EMAIL_ERR, INVALID_LINK, "token")
+        raise Refused(Code.EMAIL_ERR, gettext(INVALID_LINK), "token")
     return data["user_id"], data["email"]
 
 
@@ -92,7 +95,7 @@ def bind_email(user: Any, email: str, client_ip: str) -> Bound:
     values = {"user": str(user.pk), "email": email, "ip": client_ip}
     verdict = ratelimit.consume("send_email", **values)
     if not verdict.allowed:
-        raise Refused.throttled("发送邮件过于频繁", verdict.retry_after, field="email")
+        raise Refused.throttled(_("发送邮件过于频繁"), verdict.retry_after, field="email")
     link = verify_url(user, email)
     try:
         # The address and its mail together or not at all: a broker error rolls the
@@ -100,15 +103,16 @@ def bind_email(user: Any, email: str, client_ip: str) -> Bound:
         # from the database, so the mail may go out before the commit lands.
         with transaction.atomic():
             User._default_manager.filter(pk=user.pk).update(email=email, email_active=False)
+            # The worker writes the mail in the shopper's language: the request's.
             send_verify_email.apply_async(
-                (email, link),
-                argsrepr=repr((email, "<link>")),  # the token stays out of the message's repr
+                (email, link, get_language()),
+                argsrepr=repr((email, "<link>", get_language())),  # the token stays out
             )
     except BrokerError:
         ratelimit.refund("send_email", verdict, **values)
         raise Refused(
             Code.SERVICE_UNAVAILABLE,
-            "邮件服务暂时不可用，请稍后再试",
+            _("邮件服务暂时不可用，请稍后再试"),
             status=HTTPStatus.SERVICE_UNAVAILABLE,
         ) from None
     user.email, user.email_active = email, False
@@ -124,5 +128,5 @@ def verify_email(token: str) -> str:
         email_active=True
     )
     if not verified:
-        raise Refused(Code.EMAIL_ERR, STALE_LINK, "token")
+        raise Refused(Code.EMAIL_ERR, gettext(STALE_LINK), "token")
     return email

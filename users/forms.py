@@ -9,8 +9,9 @@ from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
 from django.core.validators import RegexValidator
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from core import ratelimit
+from core import metrics, ratelimit
 from core.api import Code
 from core.client_ip import client_ip
 from core.forms import MOBILE_RE, ApiFormMixin, CheckboxField, MobileField
@@ -21,12 +22,12 @@ from verifications.forms import check_sms_code, sms_code_field
 User = get_user_model()
 
 USERNAME_RE = r"^[a-zA-Z0-9_-]{5,20}$"
-USERNAME_MESSAGE = "请输入5-20个字符的用户名（字母、数字、_或-）"
+USERNAME_MESSAGE = _("请输入5-20个字符的用户名（字母、数字、_或-）")
 # The notes' 8-20 letters and digits, and longer passphrases of any printable
 # character (OWASP ASVS 5.0, 6.2.x); Django's validators refuse the weak ones.
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 64
-PASSWORD_LENGTH_MESSAGE = "密码长度应为8-64位"  # noqa: S105 (a message)
+PASSWORD_LENGTH_MESSAGE = _("密码长度应为8-64位")  # noqa: S105 (a message)
 # No control characters (C0, DEL, C1) nor line separators; one pattern for Python and JS.
 # Searched for, not matched whole: Python's "$" would let a final newline through.
 PASSWORD_FORBIDDEN = r"[\x00-\x1f\x7f-\x9f\u2028\u2029]"  # noqa: S105 (a pattern)
@@ -38,7 +39,7 @@ def password_field(required_message: str) -> forms.CharField:
         min_length=PASSWORD_MIN_LENGTH,
         max_length=PASSWORD_MAX_LENGTH,
         validators=[
-            RegexValidator(PASSWORD_FORBIDDEN, "密码不能包含换行等控制字符", inverse_match=True)
+            RegexValidator(PASSWORD_FORBIDDEN, _("密码不能包含换行等控制字符"), inverse_match=True)
         ],
         error_messages={
             "required": required_message,
@@ -57,17 +58,19 @@ class RegisterForm(ApiFormMixin, SetPasswordMixin, forms.ModelForm):
         validators=[
             RegexValidator(USERNAME_RE, USERNAME_MESSAGE),
             # Login takes "username or mobile": a mobile-shaped username could match two people.
-            RegexValidator(MOBILE_RE, "用户名不能是手机号", inverse_match=True),
+            RegexValidator(MOBILE_RE, _("用户名不能是手机号"), inverse_match=True),
         ],
-        error_messages={"required": "请输入用户名", "unique": "用户名已存在"},
+        error_messages={"required": _("请输入用户名"), "unique": _("用户名已存在")},
     )
-    password = password_field("请输入密码")
-    password2 = forms.CharField(strip=False, error_messages={"required": "请再次输入密码"})
-    mobile = MobileField(error_messages={"required": "请输入手机号", "unique": "手机号已注册"})
+    password = password_field(_("请输入密码"))
+    password2 = forms.CharField(strip=False, error_messages={"required": _("请再次输入密码")})
+    mobile = MobileField(
+        error_messages={"required": _("请输入手机号"), "unique": _("手机号已注册")}
+    )
     sms_code = sms_code_field()
-    allow = CheckboxField(error_messages={"required": "请勾选同意用户协议"})
+    allow = CheckboxField(error_messages={"required": _("请勾选同意用户协议")})
 
-    error_messages = {"password_mismatch": "两次输入的密码不一致"}
+    error_messages = {"password_mismatch": _("两次输入的密码不一致")}
     field_codes = {
         "username": Code.USERNAME_ERR,
         "password": Code.PASSWORD_ERR,
@@ -123,11 +126,11 @@ class LoginForm(ApiFormMixin, AuthenticationForm):
     """Django's AuthenticationForm with a username *or* a mobile, a limit on failures
     and "remember me". The account is looked up once and handed to the backend."""
 
-    username = AccountField(error_messages={"required": "请输入用户名或手机号"})
-    password = forms.CharField(strip=False, error_messages={"required": "请输入密码"})
+    username = AccountField(error_messages={"required": _("请输入用户名或手机号")})
+    password = forms.CharField(strip=False, error_messages={"required": _("请输入密码")})
     remembered = CheckboxField(required=False)
 
-    error_messages = {"invalid_login": "用户名或密码错误", "inactive": "用户名或密码错误"}
+    error_messages = {"invalid_login": _("用户名或密码错误"), "inactive": _("用户名或密码错误")}
     non_field_code = Code.LOGIN_ERR
 
     def __init__(self, request: HttpRequest, data: Any = None) -> None:
@@ -149,6 +152,7 @@ class LoginForm(ApiFormMixin, AuthenticationForm):
         limit = LoginFailures(self.request, known, account)
         user = authenticate(self.request, username=account, password=password, known_user=known)
         if user is None:
+            metrics.login_failed("password")
             raise self.get_invalid_login_error()
         limit.refund()
         return user
@@ -169,7 +173,7 @@ class LoginFailures:
         self.verdict = ratelimit.consume("login_failed", **self.values)
         if not self.verdict.allowed:
             raise forms.ValidationError(
-                ratelimit.wait_message("登录失败次数过多", self.verdict.retry_after),
+                ratelimit.wait_message(_("登录失败次数过多"), self.verdict.retry_after),
                 code="throttled",
                 params={"retry_after": self.verdict.retry_after},
             )
@@ -182,8 +186,8 @@ def active_user_with_mobile(mobile: str) -> Any | None:
     return User._default_manager.filter(mobile=mobile, is_active=True).first()
 
 
-NO_ACCOUNT_MESSAGE = "手机号未注册"
-PASSWORD_INCORRECT_MESSAGE = "密码错误"  # noqa: S105 (a message)
+NO_ACCOUNT_MESSAGE = _("手机号未注册")
+PASSWORD_INCORRECT_MESSAGE = _("密码错误")  # noqa: S105 (a message)
 
 
 class LoginSmsForm(ApiFormMixin, forms.Form):
@@ -215,6 +219,8 @@ class LoginSmsForm(ApiFormMixin, forms.Form):
             else:
                 limit.refund()
                 self.user = user
+        else:
+            metrics.login_failed("sms_code")
         return self.cleaned_data
 
 
@@ -224,10 +230,10 @@ class PasswordResetForm(ApiFormMixin, SetPasswordMixin, forms.Form):
 
     mobile = MobileField()
     sms_code = sms_code_field()
-    password = password_field("请输入新密码")
-    password2 = forms.CharField(strip=False, error_messages={"required": "请再次输入新密码"})
+    password = password_field(_("请输入新密码"))
+    password2 = forms.CharField(strip=False, error_messages={"required": _("请再次输入新密码")})
 
-    error_messages = {"password_mismatch": "两次输入的密码不一致"}
+    error_messages = {"password_mismatch": _("两次输入的密码不一致")}
     field_codes = {
         "mobile": Code.MOBILE_ERR,
         "sms_code": Code.SMS_CODE_ERR,
@@ -272,23 +278,24 @@ class CurrentPasswordMixin:
         user = self.request.user
         limit = LoginFailures(self.request, user)
         if not user.check_password(password):
+            metrics.login_failed("current_password")
             raise forms.ValidationError(PASSWORD_INCORRECT_MESSAGE, code="password_incorrect")
         limit.refund()
         return password
 
 
-def current_password_field(required_message: str = "请输入密码") -> forms.CharField:
+def current_password_field(required_message: str = _("请输入密码")) -> forms.CharField:
     return forms.CharField(strip=False, error_messages={"required": required_message})
 
 
 class PasswordChangeForm(ApiFormMixin, CurrentPasswordMixin, SetPasswordMixin, forms.Form):
     """POST /password/: Django's PasswordChangeForm under our names and rules."""
 
-    old_password = current_password_field("请输入原密码")
-    new_password = password_field("请输入新密码")
-    new_password2 = forms.CharField(strip=False, error_messages={"required": "请再次输入新密码"})
+    old_password = current_password_field(_("请输入原密码"))
+    new_password = password_field(_("请输入新密码"))
+    new_password2 = forms.CharField(strip=False, error_messages={"required": _("请再次输入新密码")})
 
-    error_messages = {"password_mismatch": "两次输入的密码不一致"}
+    error_messages = {"password_mismatch": _("两次输入的密码不一致")}
     field_codes = {
         "old_password": Code.PASSWORD_ERR,
         "new_password": Code.PASSWORD_ERR,
@@ -319,7 +326,9 @@ class MobileChangeForm(ApiFormMixin, CurrentPasswordMixin, forms.Form):
     sent to it (checked last: a refusal for another field never spends its tries)."""
 
     password = current_password_field()
-    mobile = MobileField(error_messages={"required": "请输入新手机号", "unique": "手机号已注册"})
+    mobile = MobileField(
+        error_messages={"required": _("请输入新手机号"), "unique": _("手机号已注册")}
+    )
     sms_code = sms_code_field()
 
     field_codes = {

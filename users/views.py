@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views import View
 
 from core import api, ratelimit
@@ -89,7 +90,7 @@ class RegisterView(FormOrJsonView):
     def form_valid(self, request: HttpRequest, form: RegisterForm) -> HttpResponse:
         user = services.register(form)
         login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
-        response = api.ok("注册成功") if api.wants_json(request) else redirect("contents:index")
+        response = api.ok(_("注册成功")) if api.wants_json(request) else redirect("contents:index")
         return remember_username(response, user.username)
 
     def page_context(self, request: HttpRequest, form: RegisterForm) -> dict[str, Any]:
@@ -118,7 +119,7 @@ def log_in(request: HttpRequest, user: Any, remembered: bool) -> HttpResponse:
     login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])  # rotates the session
     # Not remembered: the session ends with the browser; remembered: two weeks.
     request.session.set_expiry(None if remembered else 0)
-    response = api.ok("登录成功") if api.wants_json(request) else redirect(safe_next(request))
+    response = api.ok(_("登录成功")) if api.wants_json(request) else redirect(safe_next(request))
     return remember_username(response, user.username)
 
 
@@ -167,7 +168,7 @@ class PasswordResetView(FormOrJsonView):
     def form_valid(self, request: HttpRequest, form: PasswordResetForm) -> HttpResponse:
         services.reset_password(form)
         if api.wants_json(request):
-            return api.ok("密码已重置，请重新登录")
+            return api.ok(_("密码已重置，请重新登录"))
         return redirect("users:login")
 
     def page_context(self, request: HttpRequest, form: PasswordResetForm) -> dict[str, Any]:
@@ -194,7 +195,7 @@ class UserInfoView(View):
         if not request.user.is_authenticated:
             if api.wants_json(request):
                 return api.error(
-                    api.Code.NOT_LOGGED_IN, "用户未登录", status=HTTPStatus.UNAUTHORIZED
+                    api.Code.NOT_LOGGED_IN, _("用户未登录"), status=HTTPStatus.UNAUTHORIZED
                 )
             return redirect(f"{settings.LOGIN_URL}?next={request.path}")
         info = {
@@ -249,7 +250,7 @@ class PasswordChangeView(AccountFormView):
     def form_valid(self, request: HttpRequest, form: PasswordChangeForm) -> HttpResponse:
         services.change_password(request, form)
         if api.wants_json(request):
-            return api.ok("密码已修改，其他设备上的登录已退出")
+            return api.ok(_("密码已修改，其他设备上的登录已退出"))
         return redirect("users:info")
 
 
@@ -264,7 +265,7 @@ class MobileChangeView(AccountFormView):
     def form_valid(self, request: HttpRequest, form: MobileChangeForm) -> HttpResponse:
         user = services.change_mobile(request.user, form)
         if api.wants_json(request):
-            return api.ok("手机号已更换", mobile=user.mobile)
+            return api.ok(_("手机号已更换"), mobile=user.mobile)
         return redirect("users:info")
 
 
@@ -278,7 +279,9 @@ class AccountDeleteView(AccountFormView):
 
     def form_valid(self, request: HttpRequest, form: AccountDeleteForm) -> HttpResponse:
         services.delete_account(request)
-        response = api.ok("账号已注销") if api.wants_json(request) else redirect("contents:index")
+        response = (
+            api.ok(_("账号已注销")) if api.wants_json(request) else redirect("contents:index")
+        )
         return forget_username(response)
 
 
@@ -294,7 +297,7 @@ class CountView(api.ApiView):
         value = kwargs[self.url_kwarg]
         verdict = ratelimit.consume("count", ip=client_ip(request))
         if not verdict.allowed:
-            return api.refused(api.Refused.throttled("请求过于频繁", verdict.retry_after))
+            return api.refused(api.Refused.throttled(_("请求过于频繁"), verdict.retry_after))
         try:
             value = self.field.clean(value)
         except forms.ValidationError as exc:
@@ -328,7 +331,7 @@ class MobileCountView(CountView):
 
 def not_logged_in() -> HttpResponse:
     """What every endpoint that needs a login answers a visitor, as /info/ does."""
-    return api.error(api.Code.NOT_LOGGED_IN, "用户未登录", status=HTTPStatus.UNAUTHORIZED)
+    return api.error(api.Code.NOT_LOGGED_IN, _("用户未登录"), status=HTTPStatus.UNAUTHORIZED)
 
 
 class EmailView(FormOrJsonView):
@@ -365,8 +368,8 @@ class EmailView(FormOrJsonView):
         if not api.wants_json(request):
             return redirect("users:info")
         if not bound.sent:
-            return api.ok("邮箱已验证", email=bound.email, email_active=True)
-        return api.ok("验证邮件已发送，请查收", email=bound.email, email_active=False)
+            return api.ok(_("邮箱已验证"), email=bound.email, email_active=True)
+        return api.ok(_("验证邮件已发送，请查收"), email=bound.email, email_active=False)
 
     put = post
 
@@ -385,7 +388,7 @@ class EmailVerificationView(View):
                 return api.refused(refusal)
             context = {"ok": False, "email": "", "message": refusal.message}
             return render(request, self.template_name, context, status=refusal.status)
-        message = "邮箱验证成功"
+        message = _("邮箱验证成功")
         if api.wants_json(request):
             return api.ok(message, email=email, email_active=True)
         context = {"ok": True, "email": email, "message": message}

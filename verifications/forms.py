@@ -2,6 +2,7 @@
 other apps' forms check against Redis."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from core.api import Code
 from core.forms import ApiFormMixin, MobileField
@@ -9,12 +10,12 @@ from verifications import services
 from verifications.constants import SmsPurpose
 from verifications.services import SmsCodeCheck
 
-IMAGE_CODE_ID_MESSAGE = "图形验证码标识无效"
+IMAGE_CODE_ID_MESSAGE = _("图形验证码标识无效")
 
 SMS_CODE_MESSAGES = {
-    SmsCodeCheck.EXPIRED: "短信验证码已失效，请重新获取",
-    SmsCodeCheck.WRONG: "短信验证码输入错误",
-    SmsCodeCheck.DEAD: "短信验证码错误次数过多，请重新获取",
+    SmsCodeCheck.EXPIRED: _("短信验证码已失效，请重新获取"),
+    SmsCodeCheck.WRONG: _("短信验证码输入错误"),
+    SmsCodeCheck.DEAD: _("短信验证码错误次数过多，请重新获取"),
 }
 
 
@@ -30,7 +31,7 @@ class PurposeField(forms.ChoiceField):
         super().__init__(
             choices=SmsPurpose.choices,
             required=False,
-            error_messages={"invalid_choice": "短信验证码用途无效"},
+            error_messages={"invalid_choice": _("短信验证码用途无效")},
             **kwargs,
         )
 
@@ -42,9 +43,9 @@ class SmsCodeRequestForm(ApiFormMixin, forms.Form):
     """GET /sms_codes/<mobile>/?image_code=…&image_code_id=…&purpose=…"""
 
     mobile = MobileField()
-    image_code = forms.CharField(error_messages={"required": "请输入图形验证码"})
+    image_code = forms.CharField(error_messages={"required": _("请输入图形验证码")})
     image_code_id = forms.UUIDField(
-        error_messages={"required": "请输入图形验证码", "invalid": IMAGE_CODE_ID_MESSAGE}
+        error_messages={"required": _("请输入图形验证码"), "invalid": IMAGE_CODE_ID_MESSAGE}
     )
     purpose = PurposeField()
     field_codes = {
@@ -56,7 +57,7 @@ class SmsCodeRequestForm(ApiFormMixin, forms.Form):
 
 
 def sms_code_field() -> forms.CharField:
-    return forms.CharField(error_messages={"required": "请输入短信验证码"})
+    return forms.CharField(error_messages={"required": _("请输入短信验证码")})
 
 
 def check_sms_code(

@@ -8,8 +8,9 @@ from http import HTTPStatus
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
 
-from core import ratelimit
+from core import metrics, ratelimit
 from core.api import Code, Refused
 from core.redis_scripts import run_script, verify_code_redis
 from verifications import captcha
@@ -27,6 +28,7 @@ def new_image_code(uuid: str) -> bytes:
     text = "".join(secrets.choice(c.IMAGE_CODE_ALPHABET) for _ in range(c.IMAGE_CODE_LENGTH))
     png = captcha.draw(text)
     verify_code_redis().set(c.image_code_key(uuid), text, ex=c.IMAGE_CODE_EXPIRES)
+    metrics.captcha_issued()
     return png
 
 
@@ -159,8 +161,8 @@ def issue_sms_code(
 
 
 _SMS_REFUSALS = {
-    SmsCodeIssue.IMAGE_CODE_EXPIRED: "图形验证码已失效，请点击图片刷新",
-    SmsCodeIssue.IMAGE_CODE_WRONG: "图形验证码输入错误",
+    SmsCodeIssue.IMAGE_CODE_EXPIRED: _("图形验证码已失效，请点击图片刷新"),
+    SmsCodeIssue.IMAGE_CODE_WRONG: _("图形验证码输入错误"),
 }
 
 
@@ -173,9 +175,9 @@ def mobile_refusal(mobile: str, purpose: str) -> Refused | None:
     accounts = get_user_model()._default_manager.filter(mobile=mobile)
     if purpose in (c.SmsPurpose.LOGIN, c.SmsPurpose.RESET_PASSWORD):
         if not accounts.filter(is_active=True).exists():
-            return Refused(Code.MOBILE_ERR, "手机号未注册", field="mobile")
+            return Refused(Code.MOBILE_ERR, _("手机号未注册"), field="mobile")
     elif purpose == c.SmsPurpose.CHANGE_MOBILE and accounts.exists():
-        return Refused(Code.MOBILE_ERR, "手机号已注册", field="mobile")
+        return Refused(Code.MOBILE_ERR, _("手机号已注册"), field="mobile")
     return None
 
 
@@ -207,12 +209,15 @@ def send_sms_code(
     if outcome.issue is SmsCodeIssue.ACCOUNT_REFUSED and refusal:
         raise refusal
     if outcome.issue is SmsCodeIssue.THROTTLED:
-        raise Refused.throttled("发送短信过于频繁", outcome.retry_after, field="mobile")
+        metrics.rate_limited("sms_interval")
+        raise Refused.throttled(_("发送短信过于频繁"), outcome.retry_after, field="mobile")
     if outcome.issue is SmsCodeIssue.LIMITED:
-        raise Refused.throttled("短信发送次数已达上限", outcome.retry_after, field="mobile")
+        metrics.rate_limited("send_sms")
+        raise Refused.throttled(_("短信发送次数已达上限"), outcome.retry_after, field="mobile")
     if outcome.issue is not SmsCodeIssue.ISSUED:
         raise Refused(Code.IMAGE_CODE_ERR, _SMS_REFUSALS[outcome.issue], field="image_code")
     if message is not None:
+        metrics.sms("queued", purpose)
         return  # queued by the script, with the code
     try:
         send_verification_code_sms(mobile, sms_code, purpose)
@@ -221,9 +226,10 @@ def send_sms_code(
         withdraw_sms_code(mobile, purpose)
         raise Refused(
             Code.SERVICE_UNAVAILABLE,
-            "短信服务暂时不可用，请稍后再试",
+            _("短信服务暂时不可用，请稍后再试"),
             status=HTTPStatus.SERVICE_UNAVAILABLE,
         ) from None
+    metrics.sms("queued", purpose)
 
 
 def withdraw_sms_code(mobile: str, purpose: str = c.SmsPurpose.REGISTER) -> None:

@@ -1,4 +1,5 @@
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from core import api, ratelimit
 from core.client_ip import client_ip
@@ -14,7 +15,9 @@ class ImageCodeView(api.ApiView):
             return api.refused(form.refusal())
         verdict = ratelimit.consume("image_code", ip=client_ip(request))
         if not verdict.allowed:
-            return api.refused(api.Refused.throttled("图形验证码请求过于频繁", verdict.retry_after))
+            return api.refused(
+                api.Refused.throttled(_("图形验证码请求过于频繁"), verdict.retry_after)
+            )
         png = services.new_image_code(str(form.cleaned_data["image_code_id"]))
         response = HttpResponse(png, content_type="image/png")
         response["Cache-Control"] = "no-store"
@@ -38,4 +41,4 @@ class SmsCodeView(api.ApiView):
             client_ip(request),
             data["purpose"],
         )
-        return api.ok("发送短信成功")
+        return api.ok(_("发送短信成功"))

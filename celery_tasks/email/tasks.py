@@ -11,12 +11,15 @@ from html import escape
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from celery_tasks.main import celery_app
 
 logger = logging.getLogger(__name__)
 
-SUBJECT = "美多商城邮箱验证"
+SUBJECT = gettext_lazy("美多商城邮箱验证")
 # Backoff between tries 2, 4, 8, 16, then 20 s, jittered: below the Redis visibility
 # timeout minus the time limit (config.py), as for the SMS task. About 3 minutes in all.
 RETRY_BACKOFF_BASE = 2
@@ -33,24 +36,31 @@ PERMANENT_ERRORS = (
 )
 
 
-def verify_email_message(to_email: str, verify_url: str) -> EmailMultiAlternatives:
-    """The mail: plain text, and the same as simple HTML."""
-    hours = max(1, settings.EMAIL_VERIFY_EXPIRES // 3600)
-    text = (
-        "尊敬的用户您好！\n\n"
-        f"感谢您使用美多商城。您的邮箱为：{to_email}。\n"
-        f"请点击以下链接验证您的邮箱（{hours}小时内有效）：\n\n"
-        f"{verify_url}\n\n"
-        "如果这不是您本人的操作，请忽略本邮件。\n"
-    )
+def verify_email_message(
+    to_email: str, verify_url: str, language: str | None = None
+) -> EmailMultiAlternatives:
+    """The mail, in `language` (the site's default when None): plain text, and the same
+    as simple HTML."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        hours = max(1, settings.EMAIL_VERIFY_EXPIRES // 3600)
+        greeting = _("尊敬的用户您好！")
+        address = _("感谢您使用美多商城。您的邮箱为：%(email)s。") % {"email": to_email}
+        click = ngettext(
+            "请点击以下链接验证您的邮箱（%(hours)d小时内有效）：",
+            "请点击以下链接验证您的邮箱（%(hours)d小时内有效）：",
+            hours,
+        ) % {"hours": hours}
+        ignore = _("如果这不是您本人的操作，请忽略本邮件。")
+        subject = str(SUBJECT)
+    text = f"{greeting}\n\n{address}\n{click}\n\n{verify_url}\n\n{ignore}\n"
     html = (
-        "<p>尊敬的用户您好！</p>"
-        f"<p>感谢您使用美多商城。您的邮箱为：{escape(to_email)}。"
-        f"请点击以下链接验证您的邮箱（{hours}小时内有效）：</p>"
+        f"<p>{escape(greeting)}</p>"
+        f"<p>{escape(address)}</p>"
+        f"<p>{escape(click)}</p>"
         f'<p><a href="{escape(verify_url)}">{escape(verify_url)}</a></p>'
-        "<p>如果这不是您本人的操作，请忽略本邮件。</p>"
+        f"<p>{escape(ignore)}</p>"
     )
-    message = EmailMultiAlternatives(SUBJECT, text, settings.DEFAULT_FROM_EMAIL, [to_email])
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to_email])
     message.attach_alternative(html, "text/html")
     return message
 
@@ -66,11 +76,14 @@ def verify_email_message(to_email: str, verify_url: str) -> EmailMultiAlternativ
     # A message still queued once its link is dead is dropped unsent.
     expires=settings.EMAIL_VERIFY_EXPIRES,
 )
-def send_verify_email(to_email: str, verify_url: str) -> None:
-    """Mail the verification link to `to_email`. The link holds the token: it is never
-    logged here (the console backend prints the mail itself, by design, in development)."""
+def send_verify_email(to_email: str, verify_url: str, language: str | None = None) -> None:
+    """Mail the verification link to `to_email`, in the `language` of the request that
+    asked for it (a message queued without one, by an older web node, gets the site's
+    default). The link holds the token: it is never logged here (the console backend
+    prints the mail itself, by design, in development)."""
     try:
-        verify_email_message(to_email, verify_url).send()
+        verify_email_message(to_email, verify_url, language).send()
+
     except PERMANENT_ERRORS:
         logger.error("verification mail to %s refused by the mail server", mask_email(to_email))
         raise

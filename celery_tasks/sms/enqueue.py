@@ -8,8 +8,9 @@ by the script that issues the code, the two are queued together or not at all.
 
 Only the plain case is built here: the broker is the Redis that keeps the codes, the
 task goes to the default queue with no priority, compression or key prefix. Anything
-else gets None, and the caller publishes with Celery. The message carries no publish
-signals or events (nothing here listens to them). tests/celery_tasks/test_enqueue.py
+else gets None, and the caller publishes with Celery. No publish signal or event fires
+(the one listener, celery_tasks/logs.py, adds the request id header: added here instead).
+tests/celery_tasks/test_enqueue.py
 compares it with what Celery itself publishes, so a kombu upgrade that changes the
 envelope fails there first.
 """
@@ -27,6 +28,7 @@ from kombu.connection import ConnectionPool
 from kombu.serialization import dumps as serialize
 from kombu.utils.json import dumps as json_dumps
 
+from celery_tasks.logs import message_headers
 from celery_tasks.main import celery_app
 from celery_tasks.sms.tasks import ccp_send_sms_code
 from core.masking import mask_mobile
@@ -70,6 +72,8 @@ def redis_message(mobile: str, code: str, purpose: str) -> RedisMessage | None:
         ignore_result=task.ignore_result,
         **send_task_reprs(mobile, purpose),
     )
+    # The request's id, as the before_task_publish signal adds it on Celery's own path.
+    headers.update(message_headers())
     content_type, encoding, data = serialize(body, task.serializer)
     # What kombu's Producer.publish and its Redis channel add before their LPUSH.
     properties.update(

@@ -13,6 +13,7 @@ from django.utils import timezone
 from celery_tasks.main import celery_app
 from celery_tasks.sms.backends import get_sms_backend
 from celery_tasks.sms.errors import SmsSendError, SmsTemporaryError
+from core import metrics
 from core.masking import mask_mobile
 from deliveries import records
 from deliveries.models import SmsRecord
@@ -84,6 +85,7 @@ def ccp_send_sms_code(
         countdown = retry_countdown(self.request.retries)
         if timezone.now() + timedelta(seconds=countdown) >= record.expires_at:
             records.mark_expired(record.task_id, error)
+            metrics.sms("expired", purpose)
             logger.error(
                 "SMS to %s given up: the code expires before the next try (%s)",
                 mask_mobile(mobile),
@@ -91,11 +93,14 @@ def ccp_send_sms_code(
             )
             return
         records.mark_retrying(record.task_id, error)
+        metrics.sms("retried", purpose)
         raise self.retry(countdown=countdown, exc=exc) from None
     except SmsSendError as exc:
         records.mark_failed(record.task_id, str(exc))
+        metrics.sms("failed", purpose)
         raise
     records.mark_sent(record.task_id, message_id)
+    metrics.sms("sent", purpose)
 
 
 @task_revoked.connect(sender=ccp_send_sms_code)
@@ -110,3 +115,4 @@ def record_expired_message(request, expired: bool = False, **kwargs) -> None:
     # Opened as queued, so that mark_expired (which moves only open records) writes the reason.
     record = records.open_record(request.id, args[0], purpose, code_expires_at(request.expires))
     records.mark_expired(record.task_id, "验证码在队列中过期，未发送")
+    metrics.sms("expired", purpose)

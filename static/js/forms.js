@@ -6,12 +6,9 @@ import { BadResponse, fillUrl, getJson, newUuid, ruleChecker, sendJson } from "m
 
 export const COUNTDOWN = 60; // seconds before another SMS may be asked for
 
-export const TEXTS = {
-  network: "网络错误，请稍后再试",
-  failed: "操作失败，请稍后再试",
-  smsSent: "短信验证码已发送，请注意查收",
-  mismatch: "两次输入的密码不一致",
-};
+// What the script says of its own (network, failed, smsSent, smsButton, smsWait,
+// mismatch, ...) comes with the rules, in the page's language: rules.texts
+// (core/forms.py, page_texts). No text is written here.
 
 // A URL Django reversed into a data attribute; "" when the page did not get it.
 export function dataUrl(element, name) {
@@ -40,11 +37,12 @@ export function jsonForm({
   sms,
   initial = {},
   state = {},
-  failed = TEXTS.failed,
+  failed,
 }) {
   const errorOf = ruleChecker(rules);
+  const texts = rules.texts || {};
   const slots = sms ? [...fields, "image_code"] : [...fields];
-  const mismatch = rules.messages?.password_mismatch || TEXTS.mismatch;
+  const mismatch = rules.messages?.password_mismatch || texts.mismatch;
 
   // The slot a refusal naming `field` is shown beside; null: above the form.
   function slotFor(field) {
@@ -89,6 +87,11 @@ export function jsonForm({
       imageCodeUrl() {
         return sms ? fillUrl(sms.urlImageCode, { uuid: this.imageCodeId }) : "";
       },
+      // The SMS button: its own text, or the seconds left ("%(seconds)s" in smsWait).
+      smsButtonText() {
+        if (this.smsLeft <= 0) return texts.smsButton;
+        return (texts.smsWait || "%(seconds)s").replace("%(seconds)s", this.smsLeft);
+      },
     },
     methods: {
       localError(slot) {
@@ -130,7 +133,7 @@ export function jsonForm({
           body = await getJson(path + "?" + query);
         } catch {
           this.smsBusy = false;
-          this.smsHint = TEXTS.network;
+          this.smsHint = texts.network;
           return;
         } finally {
           // The captcha is spent, right or wrong: draw a new one for any next send.
@@ -143,7 +146,7 @@ export function jsonForm({
         }
         this.errors.mobile = "";
         this.errors.image_code = "";
-        this.smsHint = TEXTS.smsSent;
+        this.smsHint = texts.smsSent;
         this.countdown(COUNTDOWN);
       },
       countdown(seconds) {
@@ -174,7 +177,7 @@ export function jsonForm({
           const data = Object.fromEntries(fields.map((field) => [field, this.values[field]]));
           body = await sendJson(method, url, data);
         } catch (error) {
-          this.topError = error instanceof BadResponse ? failed : TEXTS.network;
+          this.topError = error instanceof BadResponse ? failed || texts.failed : texts.network;
           return;
         } finally {
           this.submitting = false;

@@ -17,7 +17,7 @@ function showEmail(email, active) {
   const status = document.getElementById("info-email-status");
   address.textContent = email;
   address.classList.remove("muted");
-  status.textContent = active ? "已验证" : "未验证";
+  status.textContent = active ? rules.texts.emailActive : rules.texts.emailInactive;
   status.className = "badge " + (active ? "ok" : "no");
   status.hidden = false;
 }

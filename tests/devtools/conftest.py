@@ -34,6 +34,7 @@ def own_env(tmp_path: Path) -> dict[str, str]:
         PORT=str(free_port()),
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         DEVSTACK_REDIS_DIR=str(tmp_path / "redis"),
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),  # ./run empties its own
         SMS_BACKEND="console",
         PYTHONUNBUFFERED="1",
     )

@@ -57,11 +57,12 @@ def width(request) -> str:
 
 
 @contextmanager
-def open_page(browser, base_url: str, width: str) -> Iterator:
-    """A fresh browser context (no cookies) at one of our two widths."""
+def open_page(browser, base_url: str, width: str, locale: str = "zh-CN") -> Iterator:
+    """A fresh browser context (no cookies) at one of our two widths, whose
+    Accept-Language is `locale`'s."""
     w, h = WIDTHS[width]
     context = browser.new_context(
-        viewport={"width": w, "height": h}, locale="zh-CN", base_url=base_url
+        viewport={"width": w, "height": h}, locale=locale, base_url=base_url
     )
     page = context.new_page()
     page.set_default_timeout(10_000)

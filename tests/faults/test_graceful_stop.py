@@ -67,6 +67,7 @@ def web(tmp_path: Path) -> Iterator[Web]:
     env = dict(os.environ)
     env.update(
         DJANGO_DEBUG="0",
+        LOG_FORMAT="plain",  # gunicorn's own access line (JSON mode logs the site's instead)
         DJANGO_SECRET_KEY=uuid.uuid4().hex * 2,
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         DJANGO_SECURE_COOKIES="0",  # plain HTTP on loopback

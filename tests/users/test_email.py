@@ -140,6 +140,24 @@ def test_a_bound_address_gets_a_mail_whose_link_verifies_it(shopper, smtp, mail_
     assert info(browser)["email_active"] is True
 
 
+def test_a_shopper_reading_english_gets_the_answer_and_the_mail_in_english(
+    shopper, smtp, mail_worker
+):
+    browser, _ = shopper
+    address = new_address().lower()
+
+    response = put_email(browser, address, HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.8")
+
+    assert response.json()["message"] == "Verification e-mail sent, please check your inbox"
+    [mail] = smtp.mails_to(address)  # written by the worker, in the request's language
+    assert mail["Subject"] == "Verify your e-mail address at Meiduo Mall"
+    text = mail.get_body(("plain",)).get_content()
+    assert "Please click the link below to verify your e-mail address" in text
+    assert "Please click the link below" in mail.get_body(("html",)).get_content()
+    page = click(Client(), link_in(mail), HTTP_ACCEPT_LANGUAGE="en")
+    assert "E-mail address verified" in page.content.decode()
+
+
 def test_the_link_answers_json_when_asked(shopper, smtp, mail_worker):
     browser, _ = shopper
     address = new_address().lower()
