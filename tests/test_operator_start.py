@@ -304,5 +304,22 @@ def test_the_account_flows_over_http(site, fake_vendor, smtp, redis_conn):
     assert refused.status_code == 400  # no login code for a deleted account, and no SMS
     count = record(http.get(f"{site}/mobiles/{new_mobile}/count/", timeout=5)).json()
     assert count["count"] == 0  # the number is free again
+
+    # The operator's counters (core/metrics.py), the worker's included: web and worker
+    # share PROMETHEUS_MULTIPROC_DIR, as on one host.
+    metrics = http.get(site + "/metrics", timeout=5)
+    shown = [
+        line
+        for line in metrics.text.splitlines()
+        if line.startswith(("meiduo_sms_total{", "meiduo_login_failures_total{"))
+        or line.startswith("meiduo_http_requests_total{")
+        and "users:register" in line
+    ]
+    TRANSCRIPT.append(
+        "GET /metrics (the meiduo_ lines of this run)\n  → 200\n    " + "\n    ".join(shown)
+    )
+    sent = [line for line in shown if 'event="sent"' in line and 'purpose="register"' in line]
+    assert sent and float(sent[0].split()[-1]) >= 1, shown
+    assert any("users:register" in line and 'status="200"' in line for line in shown), shown
     (BASE_DIR / "var").mkdir(exist_ok=True)
     (BASE_DIR / "var" / "account-flows.md").write_text("\n".join(TRANSCRIPT) + "\n")
