@@ -12,6 +12,15 @@ import time
 from pathlib import Path
 
 
+def as_a_foreground_job() -> None:
+    """In the child, before exec: SIGINT and SIGQUIT back to their defaults, as a shell
+    gives a job it starts in the foreground. A runner started in the background (sh's
+    `&`, as CI may be) hands its children both ignored, and Python then keeps ignoring
+    them: the signals these tests send would do nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 class Launched:
     """A command in a session of its own, its output (stdout and stderr) read by a thread.
 
@@ -28,6 +37,7 @@ class Launched:
 
             def take_terminal() -> None:  # runs after setsid(): make it ours
                 fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+                as_a_foreground_job()
 
             self.process = subprocess.Popen(
                 command,
@@ -50,6 +60,7 @@ class Launched:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=as_a_foreground_job,
             )
             read = self._read_pipe
         self.pid = self.process.pid
