@@ -23,10 +23,23 @@ OUR_KEYS = (
 )
 
 
+# The same on every database and broker: they start their own SQLite and Redis, or need
+# neither (deploy files, translations, the captcha's OCR). CI runs them on its first leg.
+STANDALONE = (
+    "tests/devtools/",
+    "tests/test_deploy.py",
+    "tests/test_redis_roles.py",
+    "tests/test_i18n.py",
+    "tests/verifications/test_captcha.py",
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # The browser tests are e2e and slow; the dev tools' tests start whole process trees;
     # the fault suite kills workers and waits out outages.
     for item in items:
+        if item.nodeid.startswith(STANDALONE):
+            item.add_marker(pytest.mark.standalone)
         if "tests/e2e/" in item.nodeid:
             item.add_marker(pytest.mark.e2e)
             item.add_marker(pytest.mark.slow)

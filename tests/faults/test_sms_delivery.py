@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.conf import settings
+from kombu import Connection
 
-from celery_tasks.main import celery_app
 from celery_tasks.sms.tasks import ccp_send_sms_code
 from deliveries.models import SmsRecord
 from tests.fake_yuntongxun import FakeYuntongxun
@@ -55,7 +55,9 @@ class Run:
         self.worker: WorkerProcess | None = None
 
     def queue_codes(self, count: int) -> None:
-        with celery_app.connection_for_write(self.broker) as connection:
+        # kombu's transport for this URL's scheme: the app's own (broker_transport) is
+        # for the configured broker, Redis here.
+        with Connection(self.broker) as connection:
             for _ in range(count):
                 mobile = unique_mobile()
                 result = ccp_send_sms_code.apply_async(
