@@ -13,6 +13,7 @@ worker) and writes bench/results/site.json and site.png.
 Environment: BENCH_SECONDS (10; image_codes always runs BENCH_IMAGE_SECONDS, 30),
 BENCH_QUEUED (5000 codes for sms_delivery), BENCH_USERS_BIG (1000000 for login_1m),
 BENCH_SMOKE=1 (a run of a few seconds with small counts: CI's check that it works),
+BENCH_CASES (a comma-separated list: only those cases and healthz; nothing is written),
 BENCH_PROFILE=1 (py-spy samples the web and the worker during each case and writes where
 their CPU time went to bench/results/profiles.md; its figures are not the table's).
 """
@@ -48,6 +49,13 @@ IMAGE_CODE = "ABCD"
 SEEDED = 20_000 if SMOKE else 200_000
 THREADS, CONNECTIONS = 2, 16
 PROFILE = os.environ.get("BENCH_PROFILE") == "1"
+# BENCH_CASES=sms_delivery,login: only these (healthz always runs: the ratios need it).
+CASES = set(filter(None, os.environ.get("BENCH_CASES", "").split(",")))
+
+
+def wanted(case: str) -> bool:
+    return not CASES or case in CASES
+
 
 # The bench process talks to the same Redis and settings as the site it starts.
 SECRET_KEY = uuid.uuid4().hex * 2
@@ -68,9 +76,8 @@ from django.contrib.auth.hashers import check_password, make_password  # noqa: E
 from celery_tasks.main import celery_app  # noqa: E402
 from celery_tasks.sms.tasks import ccp_send_sms_code  # noqa: E402
 from core.redis_scripts import verify_code_redis  # noqa: E402
-from devtools.devstack import WORKER_POOL, worker_command  # noqa: E402
+from devtools.devstack import WORKER_POOL, WORKER_PROCESSES, worker_command  # noqa: E402
 from devtools.embedded import free_port  # noqa: E402
-from devtools.processes import terminate  # noqa: E402
 from tests.fake_yuntongxun import FakeYuntongxun  # noqa: E402
 from verifications import constants as vc  # noqa: E402
 from verifications.services import sms_code_digest  # noqa: E402
@@ -115,19 +122,30 @@ def site_env(vendor: FakeYuntongxun) -> dict[str, str]:
 
 
 class Process:
-    """A server of the site, its whole process tree measured for peak RSS."""
+    """A server of the site (one process, or several alike: the workers), each process
+    tree measured for peak RSS."""
 
-    def __init__(self, name: str, command: list[str], env: dict[str, str]) -> None:
+    def __init__(self, name: str, commands: list[list[str]], env: dict[str, str]) -> None:
         self.name = name
         self.log = (WORKDIR / f"{name}.log").open("w")
-        self.process = subprocess.Popen(
-            command, cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT
-        )
+        self.processes = [
+            subprocess.Popen(
+                command, cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT
+            )
+            for command in commands
+        ]
+
+    @property
+    def pids(self) -> list[int]:
+        return [process.pid for process in self.processes]
+
+    def running(self) -> bool:
+        return all(process.poll() is None for process in self.processes)
 
     def rss_mb(self) -> float:
-        """Resident memory of the process and its children, from /proc."""
+        """Resident memory of the processes and their children, from /proc."""
         total = 0
-        for pid in [self.process.pid, *descendants(self.process.pid)]:
+        for pid in [pid for top in self.pids for pid in (top, *descendants(top))]:
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
             except OSError:
@@ -138,7 +156,16 @@ class Process:
         return total / 1024
 
     def stop(self) -> None:
-        terminate(self.process, timeout=20)
+        # All asked at once, so that the workers' warm shutdowns run side by side.
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         self.log.close()
 
 
@@ -166,7 +193,7 @@ class PeakRss:
     def _run(self) -> None:
         while not self._stop.is_set():
             for i, process in enumerate(self.processes):
-                if process is not None and process.process.poll() is None:
+                if process is not None and process.running():
                     self.peaks[i] = max(self.peaks[i], process.rss_mb())
             self._stop.wait(0.2)
 
@@ -192,12 +219,15 @@ class Profiler:
 
     def __enter__(self) -> Profiler:
         for process in self.processes:
-            output = WORKDIR / f"{self.case}-{process.name}.txt"
-            command = [str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw"]
-            command += ["--rate", "250", "--nonblocking"]
-            command += ["--subprocesses", "-p", str(process.process.pid), "-o", str(output)]
-            spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            self.spies.append((process.name, spy, output))
+            for n, pid in enumerate(process.pids):
+                output = WORKDIR / f"{self.case}-{process.name}-{n}.txt"
+                command = [str(Path(sys.executable).parent / "py-spy"), "record"]
+                command += ["--format", "raw", "--rate", "250", "--nonblocking"]
+                command += ["--subprocesses", "-p", str(pid), "-o", str(output)]
+                spy = subprocess.Popen(
+                    command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
+                self.spies.append((f"{process.name} {n + 1}", spy, output))
         time.sleep(0.5 if self.spies else 0)  # py-spy attaches before the load starts
         return self
 
@@ -262,16 +292,18 @@ def start_web(env: dict[str, str], port: int) -> Process:
     web = Process(
         "web",
         [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "meiduo_mall.wsgi:application",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            "2",
-            "--access-logfile",
-            "/dev/null",
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "meiduo_mall.wsgi:application",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                "2",
+                "--access-logfile",
+                "/dev/null",
+            ]
         ],
         env,
     )
@@ -280,13 +312,18 @@ def start_web(env: dict[str, str], port: int) -> Process:
 
 
 def start_worker(env: dict[str, str], queue: str = "celery") -> Process:
-    # The notes' command as ./run starts it; the bench's log level: only problems.
-    command = worker_command("-l", "warning", *WORKER_POOL, "--without-mingle", "--without-gossip")
-    worker = Process("worker", [*command, "-Q", queue], env)
+    # The notes' command as production starts it, one per core (README, Deploy); the
+    # bench's log level: only problems.
+    options = ("-l", "warning", *WORKER_POOL, "--without-mingle", "--without-gossip")
+    commands = [
+        [*worker_command(*options), "-Q", queue, "-n", f"bench{n}@%h"]
+        for n in range(1, WORKER_PROCESSES + 1)
+    ]
+    worker = Process("worker", commands, env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         replies = celery_app.control.ping(timeout=0.5)
-        if replies:
+        if len(replies) >= WORKER_PROCESSES:
             return worker
     raise RuntimeError("the worker did not start: " + (WORKDIR / "worker.log").read_text())
 
@@ -300,7 +337,7 @@ def wait_for_http(url: str, process: Process) -> None:
             with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (our loopback URL)
                 return
         except OSError:
-            if process.process.poll() is not None:
+            if not process.running():
                 break
             time.sleep(0.1)
     raise RuntimeError(f"{process.name} did not start: " + (WORKDIR / "web.log").read_text())
@@ -342,7 +379,7 @@ def measure(
     script: str,
     seconds: int,
     web: Process,
-    worker: Process | None,
+    worker: Process | None = None,
     env: dict[str, str] | None = None,
     **options: int,
 ) -> Row:
@@ -498,118 +535,82 @@ def run() -> list[Row]:
             seed_register_codes(SEEDED // 10)
             token = csrf_token(base)
             auth = {"BENCH_CSRF": token, "BENCH_PASSWORD": PASSWORD}
+            sms_env = {"BENCH_IMAGE_CODE": IMAGE_CODE}
 
-            rows.append(
-                measure(
-                    Row("healthz", "GET /healthz, the cheapest view"),
-                    base,
-                    "get.lua",
-                    SECONDS,
-                    web,
-                    worker,
-                    {"BENCH_PATH": "/healthz"},
-                )
+            def case(row: Row, script: str, seconds: int = SECONDS, **kwargs) -> Row | None:
+                if not wanted(row.case) and row.case != "healthz":
+                    return None
+                row = measure(row, base, script, seconds, web, **kwargs)
+                rows.append(row)
+                return row
+
+            case(
+                Row("healthz", "GET /healthz, the cheapest view"),
+                "get.lua",
+                worker=worker,
+                env={"BENCH_PATH": "/healthz"},
             )
-            rows.append(
-                measure(
-                    Row("image_codes", f"a new captcha each request, {IMAGE_SECONDS} s"),
-                    base,
-                    "image_codes.lua",
-                    IMAGE_SECONDS,
-                    web,
-                    worker,
-                )
+            case(
+                Row("image_codes", f"a new captcha each request, {IMAGE_SECONDS} s"),
+                "image_codes.lua",
+                IMAGE_SECONDS,
+                worker=worker,
             )
-            rows.append(
-                measure(
-                    Row("sms_codes", "seeded captcha, new mobile; worker delivering"),
-                    base,
-                    "sms_codes.lua",
-                    SECONDS,
-                    web,
-                    worker,
-                    {"BENCH_IMAGE_CODE": IMAGE_CODE},
-                )
+            case(
+                Row("sms_codes", "seeded captcha, new mobile; worker delivering"),
+                "sms_codes.lua",
+                worker=worker,
+                env=sms_env,
             )
             worker.stop()
             forget_sms_flags()
             seed_captchas()
-            rows.append(
-                measure(
-                    Row("sms_request_path", "the same, worker stopped (only queued)"),
-                    base,
-                    "sms_codes.lua",
-                    SECONDS,
-                    web,
-                    None,
-                    {"BENCH_IMAGE_CODE": IMAGE_CODE},
-                )
+            case(
+                Row("sms_request_path", "the same, worker stopped (only queued)"),
+                "sms_codes.lua",
+                worker=None,
+                env=sms_env,
             )
-            rows.append(sms_delivery(vendor, env, web))
+            if wanted("sms_delivery"):
+                rows.append(sms_delivery(vendor, env, web))
 
             check_ms, make_ms = hasher_ms()
-            login = measure(
+            one = {"worker": None, "threads": 1, "connections": 1}
+            login = case(
                 Row("login", "POST /login/ (JSON), one connection"),
-                base,
                 "login.lua",
-                SECONDS,
-                web,
-                None,
-                {**auth, "BENCH_USERS": str(USERS_SMALL)},
-                threads=1,
-                connections=1,
+                env={**auth, "BENCH_USERS": str(USERS_SMALL)},
+                **one,
             )
-            login.extra = {"hasher_check_ms": round(check_ms, 2)}
-            rows.append(login)
-            register = measure(
+            if login:
+                login.extra = {"hasher_check_ms": round(check_ms, 2)}
+            register = case(
                 Row("register", "POST /register/ (JSON), one connection"),
-                base,
                 "register.lua",
-                SECONDS,
-                web,
-                None,
-                auth,
-                threads=1,
-                connections=1,
+                env=auth,
+                **one,
             )
-            register.extra = {"hasher_make_ms": round(make_ms, 2)}
-            rows.append(register)
-            rows.append(
-                measure(
-                    Row("count_1k", f"count endpoints, {USERS_SMALL:,} users"),
-                    base,
-                    "count.lua",
-                    SECONDS,
-                    web,
-                    None,
-                    {"BENCH_USERS": str(USERS_SMALL)},
-                )
+            if register:
+                register.extra = {"hasher_make_ms": round(make_ms, 2)}
+            case(
+                Row("count_1k", f"count endpoints, {USERS_SMALL:,} users"),
+                "count.lua",
+                worker=None,
+                env={"BENCH_USERS": str(USERS_SMALL)},
             )
-
-            seed_users(USERS_BIG)
-            rows.append(
-                measure(
-                    Row("login_1m", f"POST /login/, {USERS_BIG:,} users"),
-                    base,
-                    "login.lua",
-                    SECONDS,
-                    web,
-                    None,
-                    {**auth, "BENCH_USERS": str(USERS_BIG)},
-                    threads=1,
-                    connections=1,
-                )
+            if wanted("login_1m") or wanted("count_1m"):
+                seed_users(USERS_BIG)
+            case(
+                Row("login_1m", f"POST /login/, {USERS_BIG:,} users"),
+                "login.lua",
+                env={**auth, "BENCH_USERS": str(USERS_BIG)},
+                **one,
             )
-            rows.append(
-                measure(
-                    Row("count_1m", f"count endpoints, {USERS_BIG:,} users"),
-                    base,
-                    "count.lua",
-                    SECONDS,
-                    web,
-                    None,
-                    {"BENCH_USERS": str(USERS_BIG)},
-                )
+            case(
+                Row("count_1m", f"count endpoints, {USERS_BIG:,} users"),
+                "count.lua",
+                worker=None,
+                env={"BENCH_USERS": str(USERS_BIG)},
             )
         finally:
             web.stop()
@@ -678,6 +679,8 @@ def main() -> None:
         if bad:
             raise SystemExit(f"errors or no requests in: {', '.join(bad)}")
         return
+    if CASES and not PROFILE:
+        return  # a partial run: the results on disk stay those of a whole one
     RESULTS.mkdir(parents=True, exist_ok=True)
     if PROFILE:
         sections = [f"## {case}\n\n" + "\n\n".join(found) for case, found in Profiler.found.items()]

@@ -42,6 +42,7 @@ Standalone, for an operator demo (prints each accepted SMS):
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -54,7 +55,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
@@ -102,35 +103,49 @@ class FakeYuntongxun:
         self._attempts: dict[tuple[str, tuple[str, ...]], int] = {}
         self._dropping = False
         self._connections = 0
-        self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
+        self._socket: socket.socket | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
     # --- lifecycle -------------------------------------------------------------------
 
     def start(self) -> FakeYuntongxun:
-        handler = type("_BoundHandler", (_Handler,), {"fake": self})
-        self._server = _QuietServer((self._host, self._port), handler)
-        self._stopping.clear()
-        # A short poll interval keeps stop() (hence every test's teardown) quick.
+        # Bound here, so that port and base_url are known as soon as start() returns.
+        self._socket = socket.create_server((self._host, self._port))
+        self._loop = asyncio.new_event_loop()
+        ready = threading.Event()
         self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-yuntongxun",
-            daemon=True,
+            target=self._serve, args=(ready,), name="fake-yuntongxun", daemon=True
         )
         self._thread.start()
+        ready.wait(5)
         return self
 
+    def _serve(self, ready: threading.Event) -> None:
+        # One event loop for every connection: a thread per connection and http.server's
+        # header parsing cost more CPU a request than the client under test does.
+        loop = self._loop
+        asyncio.set_event_loop(loop)
+        server = loop.run_until_complete(
+            loop.create_server(lambda: _Protocol(self), sock=self._socket)
+        )
+        ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            server.close()
+            for transport in list(_Protocol.open_transports(self)):
+                transport.abort()
+            loop.run_until_complete(server.wait_closed())
+            loop.close()
+
     def stop(self) -> None:
-        self._stopping.set()  # wakes handlers sleeping in a delay
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=5)
-            self._thread = None
+        self._loop = None
+        self._thread = None
+        self._socket = None
 
     def __enter__(self) -> FakeYuntongxun:
         return self.start()
@@ -140,9 +155,9 @@ class FakeYuntongxun:
 
     @property
     def port(self) -> int:
-        if self._server is None:
+        if self._socket is None:
             raise RuntimeError("FakeYuntongxun is not started")
-        return self._server.server_address[1]
+        return self._socket.getsockname()[1]
 
     @property
     def base_url(self) -> str:
@@ -240,11 +255,9 @@ class FakeYuntongxun:
         if self._on_message is not None:
             self._on_message(message)
 
-    def _wait_delay(self) -> None:
+    def _current_delay(self) -> float:
         with self._cond:
-            delay = self._delay
-        if delay > 0:
-            self._stopping.wait(delay)
+            return self._delay
 
     def check(self, path: str, headers: Any, body: bytes) -> dict:
         """Validate one request; return the accepted message or raise _Reject."""
@@ -335,82 +348,136 @@ class FakeYuntongxun:
             raise _Reject("160052", "datas must be a list of strings")
         return {"to": to, "datas": datas, "templateId": template_id, "appId": app_id}
 
-
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up (timeout test) makes our late write fail; that's expected.
-        pass
-
-
-class _Handler(BaseHTTPRequestHandler):
-    fake: FakeYuntongxun
-    # Keep-alive, like the vendor's gateway: a client that reuses its connection is cheap.
-    protocol_version = "HTTP/1.1"
-    # Buffer each reply and send it in one write (handle_one_request flushes): headers and
-    # body written apart would wait out the client's delayed ACK (Nagle), 40 ms a reply on
-    # a kept-alive connection.
-    wbufsize = -1
-    disable_nagle_algorithm = True
-
-    def setup(self) -> None:
-        super().setup()
-        self.fake._count_connection()
-
-    def do_POST(self) -> None:
-        if self.fake._is_dropping():
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-
-        forced = self.fake._pop_forced(http_error=True)
+    def answer(self, path: str, headers: _Headers, body: bytes) -> _Answer | None:
+        """The reply to one POST: (HTTP status, body, content type); None drops the
+        connection unanswered."""
+        if self._is_dropping():
+            return None
+        forced = self._pop_forced(http_error=True)
         if forced is not None:
-            self._send(forced[0], forced[2].encode("utf-8"), "text/plain; charset=utf-8")
-            return
+            return forced[0], forced[2].encode("utf-8"), _TEXT
         try:
-            message = self.fake.check(self.path, self.headers, body)
+            message = self.check(path, headers, body)
         except _Reject as reject:
-            self._reply(reject.http_status, reject.status_code, reject.status_msg)
-            return
-        forced = self.fake._pop_forced(http_error=False)
+            return _vendor_reply(reject.http_status, reject.status_code, reject.status_msg)
+        forced = self._pop_forced(http_error=False)
         if forced is not None:
-            self._reply(200, forced[1] or "", forced[2])
-            return
-        if self.fake._fails_this_attempt(message):
-            self._send(500, b"Internal Server Error", "text/plain; charset=utf-8")
-            return
+            return _vendor_reply(200, forced[1] or "", forced[2])
+        if self._fails_this_attempt(message):
+            return 500, b"Internal Server Error", _TEXT
         message["smsMessageSid"] = uuid.uuid4().hex
-        self.fake._record(message)
-        self.fake._wait_delay()
+        self._record(message)
         now = datetime.now(tz=BEIJING).strftime("%Y%m%d%H%M%S")
         reply = {
             "statusCode": "000000",
             "templateSMS": {"smsMessageSid": message["smsMessageSid"], "dateCreated": now},
         }
-        self._send(200, json.dumps(reply).encode("utf-8"), "application/json;charset=utf-8")
+        return 200, json.dumps(reply).encode("utf-8"), _JSON
 
-    def _reply(self, http_status: int, status_code: str, status_msg: str) -> None:
-        self.fake._wait_delay()
-        payload = {"statusCode": status_code, "statusMsg": status_msg}
-        self._send(
-            http_status,
-            json.dumps(payload, ensure_ascii=False).encode("utf-8"),
-            "application/json;charset=utf-8",
+
+_Answer = tuple[int, bytes, str]
+_TEXT = "text/plain; charset=utf-8"
+_JSON = "application/json;charset=utf-8"
+_MAX_HEAD = 64 * 1024
+
+
+def _vendor_reply(http_status: int, status_code: str, status_msg: str) -> _Answer:
+    payload = {"statusCode": status_code, "statusMsg": status_msg}
+    return http_status, json.dumps(payload, ensure_ascii=False).encode("utf-8"), _JSON
+
+
+class _Headers(dict):
+    """A request's headers by lower-case name; get() takes any case, as http.server's do."""
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return super().get(name.lower(), default)
+
+
+class _Protocol(asyncio.Protocol):
+    """HTTP/1.1 with keep-alive, like the vendor's gateway: requests are read one after
+    another from a connection, each answered in one write (TCP_NODELAY is asyncio's
+    default), after the fake's delay when one is set."""
+
+    _open: dict[FakeYuntongxun, set[asyncio.Transport]] = {}
+
+    def __init__(self, fake: FakeYuntongxun) -> None:
+        self.fake = fake
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+        self.busy = False  # a reply is waiting out the delay: read nothing meanwhile
+
+    @classmethod
+    def open_transports(cls, fake: FakeYuntongxun) -> set[asyncio.Transport]:
+        return cls._open.pop(fake, set())
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self._open.setdefault(self.fake, set()).add(self.transport)
+        self.fake._count_connection()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._open.get(self.fake, set()).discard(self.transport)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        self._next()
+
+    def _next(self) -> None:
+        """Answer every whole request in the buffer, in order."""
+        while not self.busy and self.transport and not self.transport.is_closing():
+            head_end = self.buffer.find(b"\r\n\r\n")
+            if head_end < 0:
+                if len(self.buffer) > _MAX_HEAD:
+                    self._write(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, b"", _TEXT, True)
+                return
+            lines = self.buffer[:head_end].decode("latin-1").split("\r\n")
+            method, _, rest = lines[0].partition(" ")
+            path, _, version = rest.partition(" ")
+            headers = _Headers()
+            for line in lines[1:]:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+            try:
+                length = int(headers.get("Content-Length") or 0)
+            except ValueError:
+                self._write(HTTPStatus.BAD_REQUEST, b"bad Content-Length", _TEXT, True)
+                return
+            if len(self.buffer) < head_end + 4 + length:
+                return  # the rest of the body is still on its way
+            body = self.buffer[head_end + 4 : head_end + 4 + length]
+            self.buffer = self.buffer[head_end + 4 + length :]
+            close = version != "HTTP/1.1" or headers.get("Connection", "").lower() == "close"
+            if method != "POST":
+                self._write(HTTPStatus.NOT_IMPLEMENTED, b"POST only", _TEXT, close)
+                continue
+            answer = self.fake.answer(path, headers, body)
+            if answer is None:
+                self.transport.close()  # the vendor unreachable: no reply at all
+                return
+            delay = self.fake._current_delay()
+            if delay > 0:
+                self.busy = True
+                asyncio.get_running_loop().call_later(delay, self._late, answer, close)
+                return
+            self._write(*answer, close)
+
+    def _late(self, answer: _Answer, close: bool) -> None:
+        self.busy = False
+        self._write(*answer, close)
+        self._next()
+
+    def _write(self, status: int, body: bytes, content_type: str, close: bool) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return  # the client gave up (a timeout test): nothing to answer
+        head = (
+            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+            f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+            + ("Connection: close\r\n" if close else "")
+            + "\r\n"
         )
-
-    def _send(self, http_status: int, body: bytes, content_type: str) -> None:
-        self.send_response(http_status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        # Silent: access lines would carry the sig; messages are printed via on_message.
-        pass
+        self.transport.write(head.encode("latin-1") + body)
+        if close:
+            self.transport.close()
 
 
 def main(argv: list[str] | None = None) -> None:
