@@ -5,7 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.api import Code
-from core.forms import ApiFormMixin, MobileField
+from core.forms import ApiFormMixin, MobileField, share_fields
 from verifications import services
 from verifications.constants import SmsPurpose
 from verifications.services import SmsCodeCheck
@@ -19,6 +19,7 @@ SMS_CODE_MESSAGES = {
 }
 
 
+@share_fields
 class ImageCodeForm(ApiFormMixin, forms.Form):
     image_code_id = forms.UUIDField(error_messages={"invalid": IMAGE_CODE_ID_MESSAGE})
     field_codes = {"image_code_id": Code.PARAM_ERR}
@@ -39,6 +40,7 @@ class PurposeField(forms.ChoiceField):
         return super().clean(value) or SmsPurpose.REGISTER
 
 
+@share_fields
 class SmsCodeRequestForm(ApiFormMixin, forms.Form):
     """GET /sms_codes/<mobile>/?image_code=…&image_code_id=…&purpose=…"""
 
