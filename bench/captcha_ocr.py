@@ -13,12 +13,17 @@ import secrets
 import time
 from io import BytesIO
 
+import django
 from captcha.image import ImageCaptcha
 from PIL import Image, ImageDraw
 
-from bench import ocr
-from verifications import captcha
-from verifications.constants import IMAGE_CODE_ALPHABET, IMAGE_CODE_LENGTH
+# verifications.constants names SmsRecord's purposes: the apps must be loaded first.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meiduo_mall.settings")
+django.setup()
+
+from bench import ocr  # noqa: E402
+from verifications import captcha  # noqa: E402
+from verifications.constants import IMAGE_CODE_ALPHABET, IMAGE_CODE_LENGTH  # noqa: E402
 
 SAMPLES = int(os.environ.get("BENCH_CAPTCHAS", "60"))
 

@@ -34,7 +34,7 @@ def notes_pipeline(redis, mobile: str, image_code_id: str, answer: str, code: st
     if real is None or real.decode().lower() != answer.lower():
         return False
     pipe = redis.pipeline()
-    pipe.set(c.sms_code_key(mobile), code, ex=c.SMS_CODE_EXPIRES)
+    pipe.set(c.sms_code_key(mobile), code, ex=settings.SMS_CODE_EXPIRES)
     pipe.set(c.send_flag_key(mobile), 1, ex=settings.SMS_SEND_INTERVAL)
     pipe.execute()
     return True
