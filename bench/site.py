@@ -1,14 +1,14 @@
 """The whole site under load, as in production: `./bench/run site` (or `./bench/run`).
 
-gunicorn (`-w 2`, gunicorn.conf.py's threads, DEBUG off), one Celery worker (`-P threads -c
-16`, the production settings), the Redis of REDIS_URL (`./bench/run` starts a private one),
+gunicorn (`-w 2`, gunicorn.conf.py's threads, DEBUG off), one Celery worker per core (`-P
+threads -c 16`, the production settings), the Redis of REDIS_URL (`./bench/run` starts a private one),
 a SQLite database in a temporary folder, and the fake vendor on 127.0.0.1. wrk (Debian's
 package) drives each case from its own process with a Lua script (bench/wrk/) and counts
 every answer that is not the expected one as an error. Only the per-IP limits are raised,
 through the documented RATE_LIMIT_* settings; the per-mobile limits and single use stay.
 
 Prints a table (req/s, p50, p99, errors, ratio to healthz, peak RSS of the web and the
-worker) and writes bench/results/site.json and site.png.
+workers, the CPU time the hypervisor stole while the case ran) and writes bench/results/site.json and site.png.
 
 Environment: BENCH_SECONDS (10; image_codes always runs BENCH_IMAGE_SECONDS, 30),
 BENCH_QUEUED (5000 codes for sms_delivery), BENCH_USERS_BIG (1000000 for login_1m),
@@ -99,7 +99,27 @@ class Row:
     ratio: float | None = None
     web_rss_mb: float | None = None
     worker_rss_mb: float | None = None
+    steal_pct: float | None = None
     extra: dict = field(default_factory=dict)
+
+
+def cpu_times() -> list[int]:
+    """The machine's CPU time so far by kind (/proc/stat): user, nice, system, idle, iowait,
+    irq, softirq, steal, ..."""
+    return [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+
+
+class Steal:
+    """The share of CPU time the hypervisor gave to other machines while a case ran: a
+    figure of a case whose steal is high is the host's, not the site's."""
+
+    def __enter__(self) -> Steal:
+        self.before = cpu_times()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        spent = [b - a for a, b in zip(self.before, cpu_times(), strict=True)]
+        self.pct = 100 * spent[7] / max(sum(spent[:8]), 1)
 
 
 def site_env(vendor: FakeYuntongxun) -> dict[str, str]:
@@ -383,8 +403,9 @@ def measure(
     env: dict[str, str] | None = None,
     **options: int,
 ) -> Row:
-    with PeakRss(web, worker) as peak, Profiler(row.case, web, worker):
+    with PeakRss(web, worker) as peak, Profiler(row.case, web, worker), Steal() as steal:
         result = wrk(base, script, seconds, env, **options)
+    row.steal_pct = steal.pct
     row.requests = int(result["requests"])
     row.req_s = result["requests"] / (result["duration_us"] / 1e6)
     row.p50_ms = result["p50_us"] / 1000
@@ -497,7 +518,7 @@ def sms_delivery(vendor: FakeYuntongxun, env: dict[str, str], web: Process) -> R
             ccp_send_sms_code.apply_async((mobile, "135790"), connection=connection, queue=queue)
     arrivals.clear()
     worker = start_worker(env, queue)
-    with PeakRss(web, worker) as peak, Profiler(row.case, None, worker):
+    with PeakRss(web, worker) as peak, Profiler(row.case, None, worker), Steal() as steal:
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             if mobiles <= {m["to"] for m in vendor.messages}:
@@ -511,6 +532,7 @@ def sms_delivery(vendor: FakeYuntongxun, env: dict[str, str], web: Process) -> R
     row.errors = (QUEUED - row.requests) + (len(received) - len(set(received)))
     row.req_s = (len(ours) - 1) / seconds if len(ours) > 1 else 0.0
     row.worker_rss_mb = peak.peaks[1]
+    row.steal_pct = steal.pct
     row.extra = {"seconds": round(seconds, 2), "duplicates": len(received) - len(set(received))}
     return row
 
@@ -629,8 +651,8 @@ def fmt(value: float | None, spec: str) -> str:
 def table(rows: list[Row]) -> str:
     lines = [
         "| case | req/s | p50 ms | p99 ms | errors | ratio to healthz | web RSS MB | "
-        "worker RSS MB | what |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "worker RSS MB | CPU steal % | what |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for row in rows:
         extra = "; ".join(f"{k} {v}" for k, v in row.extra.items())
@@ -639,7 +661,8 @@ def table(rows: list[Row]) -> str:
         lines.append(
             f"| {row.case} | {fmt(row.req_s, ',.0f')}{unit} | {fmt(row.p50_ms, '.1f')} | "
             f"{fmt(row.p99_ms, '.1f')} | {row.errors} | {fmt(row.ratio, '.2f')} | "
-            f"{fmt(row.web_rss_mb, '.0f')} | {fmt(row.worker_rss_mb, '.0f')} | {what} |"
+            f"{fmt(row.web_rss_mb, '.0f')} | {fmt(row.worker_rss_mb, '.0f')} | "
+            f"{fmt(row.steal_pct, '.0f')} | {what} |"
         )
     return "\n".join(lines)
 
