@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ from core.api import ApiView
 from core.views import OPENAPI_PATH
 from devtools.embedded import free_port
 from devtools.processes import terminate
+from devtools.production import start_gunicorn, wait_until_answers
 from tests.helpers import BASE_DIR
 from users.views import EmailVerificationView, FormOrJsonView, UserInfoView
 
@@ -220,35 +220,14 @@ def live_site(tmp_path_factory) -> Iterator[str]:
         )
     port = free_port()
     log = (workdir / "gunicorn.log").open("w")
-    web = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "meiduo_mall.wsgi:application",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            "2",
-            "--no-control-socket",  # not the user-wide default socket other servers use
-        ],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    web = start_gunicorn(env, port, log)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(base + "/readyz", timeout=5).status_code == 200:
-                break
-        except (requests.ConnectionError, requests.Timeout):  # not listening, or booting
-            pass
-        if web.poll() is not None or time.monotonic() > deadline:
-            terminate(web)
-            raise RuntimeError("gunicorn did not start:\n" + (workdir / "gunicorn.log").read_text())
-        time.sleep(0.1)
+    try:
+        wait_until_answers(base + "/healthz", web, workdir / "gunicorn.log")
+    except RuntimeError:
+        terminate(web)
+        raise
+    assert requests.get(base + "/readyz", timeout=5).status_code == 200
     yield base
     terminate(web, timeout=15)
     log.close()

@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from devtools.embedded import free_port
+from devtools.production import start_gunicorn, wait_until_answers
 from tests.helpers import BASE_DIR, WorkerProcess, sms_sent_to, unique_mobile, worker_env
 from tests.smtp_server import SmtpServer
 from verifications import constants as vc
@@ -61,32 +62,9 @@ def site(fake_vendor, smtp, tmp_path_factory) -> Iterator[str]:
         )
     worker = WorkerProcess(env, queue=env["CELERY_QUEUE"])
     worker.start()
-    web = subprocess.Popen(
-        [
-            python,
-            "-m",
-            "gunicorn",
-            "meiduo_mall.wsgi:application",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            "2",
-        ],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    web = start_gunicorn(env, port, subprocess.DEVNULL, subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(base + "/csrf_token/", timeout=5)
-            break
-        except (requests.ConnectionError, requests.Timeout):  # not listening, or booting
-            if web.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not start") from None
-            time.sleep(0.1)
+    wait_until_answers(base + "/healthz", web)
     yield base
     web.terminate()
     web.wait(timeout=15)

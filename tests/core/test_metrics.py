@@ -15,6 +15,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from devtools.embedded import free_port
+from devtools.production import start_gunicorn, wait_until_answers
 from tests.helpers import BASE_DIR, PASSWORD, csrf_token, image_code_for, sms_sent_to, unique_mobile
 
 
@@ -162,18 +163,11 @@ def test_two_gunicorn_workers_are_counted_together(tmp_path: Path, settings):
         "LOG_FORMAT": "json",
     }
     log = tmp_path / "gunicorn.log"
-    command = [sys.executable, "-m", "gunicorn", "meiduo_mall.wsgi:application"]
     with log.open("w") as output:
-        web = subprocess.Popen(
-            [*command, "-b", f"127.0.0.1:{port}", "-w", "2"],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+        web = start_gunicorn(env, port, output)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(base, web)
+        wait_until_answers(base + "/metrics", web, log)  # not /healthz: that one is counted
         hits = 40
 
         def hit(n: int) -> None:
@@ -213,15 +207,3 @@ def test_two_gunicorn_workers_are_counted_together(tmp_path: Path, settings):
     answered = [line for line in lines if line.get("view") == "core:healthz"]
     assert len(answered) == hits  # one JSON line per request, gunicorn's own access log off
     assert all(line["request_id"].startswith("gunicorn-test-") for line in answered)
-
-
-def wait_until_up(base: str, web: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(base + "/metrics", timeout=5)  # not /healthz: that one is counted
-            return
-        except (requests.ConnectionError, requests.Timeout):
-            if web.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not start") from None
-            time.sleep(0.1)

@@ -17,10 +17,7 @@ taken.
 """
 
 import os
-import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -34,8 +31,8 @@ from django.contrib.auth import get_user_model
 
 from devtools.embedded import free_port
 from devtools.processes import terminate
+from devtools.production import start_gunicorn, wait_until_answers
 from tests.helpers import (
-    BASE_DIR,
     PASSWORD,
     database_url_for_workers,
     store_sms_code,
@@ -69,30 +66,10 @@ def site(django_db_setup, tmp_path_factory) -> Iterator[Site]:
     port = free_port()
     log = workdir / "gunicorn.log"
     with log.open("w") as log_file:
-        web = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "meiduo_mall.wsgi:application",
-                *("-b", f"127.0.0.1:{port}", "-w", "2", "-k", "gthread", "--threads", "20"),
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
+        web = start_gunicorn(env, port, log_file, options=("-k", "gthread", "--threads", "20"))
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
     try:
-        while True:
-            try:
-                requests.get(url + "/healthz", timeout=1)
-                break
-            except (requests.ConnectionError, requests.Timeout):  # not listening, or booting
-                if web.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not start:\n" + log.read_text()) from None
-                time.sleep(0.1)
+        wait_until_answers(url + "/healthz", web, log)
         yield Site(url, log)
     finally:
         terminate(web, timeout=15)

@@ -28,6 +28,7 @@ import requests
 from celery_tasks.main import celery_app
 from celery_tasks.sms.tasks import ccp_send_sms_code
 from devtools.embedded import free_port
+from devtools.production import start_gunicorn, wait_until_answers
 from tests.helpers import (
     BASE_DIR,
     PASSWORD,
@@ -94,26 +95,10 @@ def web(tmp_path: Path) -> Iterator[Web]:
     port = free_port()
     access_log, error_log = tmp_path / "access.log", tmp_path / "error.log"
     with access_log.open("wb") as stdout, error_log.open("wb") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "meiduo_mall.wsgi:application"]
-            + ["-b", f"127.0.0.1:{port}", "-w", "2"],
-            cwd=BASE_DIR,  # where gunicorn finds gunicorn.conf.py
-            env=env,
-            stdout=stdout,
-            stderr=stderr,
-        )
+        process = start_gunicorn(env, port, stdout, stderr)
     site = Web(process, port, access_log, error_log, username)
     try:
-
-        def answers() -> bool:
-            if process.poll() is not None:
-                raise RuntimeError("gunicorn exited:\n" + error_log.read_text())
-            try:
-                return requests.get(site.base + "/healthz", timeout=5).ok
-            except requests.RequestException:
-                return False
-
-        wait_for(answers, 30, "gunicorn to answer")
+        wait_until_answers(site.base + "/healthz", process, error_log)
         yield site
     finally:
         if process.poll() is None:

@@ -20,6 +20,7 @@ import redis
 import requests
 
 from devtools.embedded import EmbeddedRedis, free_port
+from devtools.production import start_gunicorn, wait_until_answers
 from tests.helpers import BASE_DIR, WorkerProcess, sms_sent_to, unique_mobile, worker_env
 from verifications import constants as vc
 
@@ -91,24 +92,9 @@ def site(fake_vendor, tmp_path: Path) -> Iterator[Site]:
         port = free_port()
         access_log, error_log = tmp_path / "access.log", tmp_path / "error.log"
         with access_log.open("wb") as out, error_log.open("wb") as err:
-            web = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "meiduo_mall.wsgi:application"]
-                + ["-b", f"127.0.0.1:{port}", "-w", "2"],
-                cwd=BASE_DIR,  # where gunicorn finds gunicorn.conf.py
-                env=env,
-                stdout=out,
-                stderr=err,
-            )
+            web = start_gunicorn(env, port, out, err)
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(base + "/healthz", timeout=5)
-                break
-            except requests.RequestException:
-                if web.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.1)
+        wait_until_answers(base + "/healthz", web, error_log)
         yield Site(base, web, worker, redis_server, tmp_path)
     finally:
         if web is not None:
