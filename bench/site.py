@@ -1,12 +1,12 @@
 """The whole site under load, as in production: `./bench/run site` (or `./bench/run`).
 
-gunicorn (`-w 2`, gunicorn.conf.py's threads, DEBUG off), one Celery worker per core (`-P
-threads -c 16`, the production settings), the Redis of REDIS_URL (`./bench/run` starts a
-private one), a SQLite database in a temporary folder, and the fake vendor on 127.0.0.1.
-wrk (Debian's package) drives each case from its own process with a Lua script
-(bench/wrk/) and counts every answer that is not the expected one as an error. Only the
-per-IP limits are raised, through the documented RATE_LIMIT_* settings; the per-mobile
-limits and single use stay.
+gunicorn (`-w 2`, gunicorn.conf.py's threads, DEBUG off), one Celery worker (`-P threads
+-c 16`, the production settings; BENCH_WORKERS=2 for two), the Redis of REDIS_URL
+(`./bench/run` starts a private one), a SQLite database in a temporary folder, and the
+fake vendor on 127.0.0.1. wrk (Debian's package) drives each case from its own process
+with a Lua script (bench/wrk/) and counts every answer that is not the expected one as
+an error. Only the per-IP limits are raised, through the documented RATE_LIMIT_*
+settings; the per-mobile limits and single use stay.
 
 Prints a table (req/s, p50, p99, errors, ratio to healthz, peak RSS of the web and the
 workers, the CPU time the hypervisor stole while the case ran) and writes
@@ -53,6 +53,9 @@ THREADS, CONNECTIONS = 2, 16
 PROFILE = os.environ.get("BENCH_PROFILE") == "1"
 # BENCH_CASES=sms_delivery,login: only these (healthz always runs: the ratios need it).
 CASES = set(filter(None, os.environ.get("BENCH_CASES", "").split(",")))
+# Worker processes beside the web on this one machine: one, as the issue measured; a
+# second delivers more but takes the web's CPU during a flood (README, Benchmarks).
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
 
 
 def wanted(case: str) -> bool:
@@ -78,7 +81,7 @@ from django.contrib.auth.hashers import check_password, make_password  # noqa: E
 from celery_tasks.main import celery_app  # noqa: E402
 from celery_tasks.sms.tasks import ccp_send_sms_code  # noqa: E402
 from core.redis_scripts import verify_code_redis  # noqa: E402
-from devtools.devstack import WORKER_POOL, WORKER_PROCESSES, worker_command  # noqa: E402
+from devtools.devstack import WORKER_POOL, worker_command  # noqa: E402
 from devtools.embedded import free_port  # noqa: E402
 from devtools.production import gunicorn_command, wait_until_answers  # noqa: E402
 from tests.fake_yuntongxun import FakeYuntongxun  # noqa: E402
@@ -324,18 +327,17 @@ def start_web(env: dict[str, str], port: int) -> Process:
 
 
 def start_worker(env: dict[str, str], queue: str = "celery") -> Process:
-    # The notes' command as production starts it, one per core (README, Deploy); the
-    # bench's log level: only problems.
+    # The notes' command as production starts it; the bench's log level: only problems.
     options = ("-l", "warning", *WORKER_POOL, "--without-mingle", "--without-gossip")
     commands = [
         [*worker_command(*options), "-Q", queue, "-n", f"bench{n}@%h"]
-        for n in range(1, WORKER_PROCESSES + 1)
+        for n in range(1, WORKERS + 1)
     ]
     worker = Process("worker", commands, env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         replies = celery_app.control.ping(timeout=0.5)
-        if len(replies) >= WORKER_PROCESSES:
+        if len(replies) >= WORKERS:
             return worker
     raise RuntimeError("the worker did not start: " + (WORKDIR / "worker.log").read_text())
 

@@ -23,9 +23,6 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 # The production pool (README): sends wait on the vendor, so threads (celery_tasks/config.py).
 WORKER_POOL = ("-P", "threads", "-c", "16")
-# Production runs one such worker per core (README, Deploy): a process's threads share
-# one core (the GIL). ./run starts one; the bench, production's count.
-WORKER_PROCESSES = len(os.sched_getaffinity(0))
 
 
 def worker_command(*options: str) -> list[str]:
