@@ -41,7 +41,7 @@ worker_prefetch_multiplier = 1
 # sent (or claimed) and sends nothing.
 worker_cancel_long_running_tasks_on_connection_loss = True
 
-# --- The pool: start the worker with `-P threads -c 16` (README, ./run), one per core --
+# --- The pool: `-P threads -c 16` (README, ./run), one worker per core of its machine ---
 # A send is mostly waiting on the vendor and the database, so threads: one process, one
 # kept-alive vendor client and a database connection per thread, where prefork pays a
 # process per concurrent send and a pipe round trip per task. Concurrency is the number
