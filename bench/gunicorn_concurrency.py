@@ -22,13 +22,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 from devtools.embedded import free_port
 from devtools.processes import popen, terminate
+from devtools.production import gunicorn_command, wait_until_answers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 LUA_DIR = BASE_DIR / "bench" / "wrk"
@@ -57,19 +56,6 @@ def site_env(workdir: Path) -> dict[str, str]:
     }
 
 
-def wait_for(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("gunicorn exited")
-        try:
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (our loopback URL)
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer")
-
-
 def wrk(base: str, script: str, extra: dict[str, str]) -> tuple[float, float, int]:
     """req/s, p99 ms and errors, from common.lua's BENCH line."""
     command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--timeout", "10s"]
@@ -86,14 +72,13 @@ def wrk(base: str, script: str, extra: dict[str, str]) -> tuple[float, float, in
 
 def measure(env: dict[str, str], workers: int, threads: int) -> dict[str, tuple]:
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "meiduo_mall.wsgi:application"]
-    command += ["-b", f"127.0.0.1:{port}", "-w", str(workers), "--threads", str(threads)]
-    command += ["--access-logfile", "/dev/null"]
+    options = ("--threads", str(threads), "--access-logfile", "/dev/null")
+    command = gunicorn_command(port, *options, workers=workers)
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     server = popen(command, own_group=True, cwd=BASE_DIR, env=env, **quiet)
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_for(base + "/healthz", server)
+        wait_until_answers(base + "/healthz", server)
         return {case: wrk(base, script, extra) for case, (script, extra) in CASES.items()}
     finally:
         terminate(server)

@@ -13,13 +13,13 @@ from typing import IO
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def gunicorn_command(port: int, *options: str) -> list[str]:
-    """`gunicorn meiduo_mall.wsgi:application` on 127.0.0.1:`port` with two processes (the
-    2-core machines' count), and `options` after (they win over gunicorn.conf.py's)."""
+def gunicorn_command(port: int, *options: str, workers: int = 2) -> list[str]:
+    """`gunicorn meiduo_mall.wsgi:application` on 127.0.0.1:`port` with `workers` processes
+    (2: the 2-core machines' count), and `options` after (they win over gunicorn.conf.py's)."""
     return [
         sys.executable,
         *("-m", "gunicorn", "meiduo_mall.wsgi:application"),
-        *("-b", f"127.0.0.1:{port}", "-w", "2"),
+        *("-b", f"127.0.0.1:{port}", "-w", str(workers)),
         *options,
     ]
 

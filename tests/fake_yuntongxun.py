@@ -104,6 +104,7 @@ class FakeYuntongxun:
         self._dropping = False
         self._connections = 0
         self._socket: socket.socket | None = None
+        self._transports: set[asyncio.Transport] = set()  # open connections, closed on stop
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
@@ -134,7 +135,7 @@ class FakeYuntongxun:
             loop.run_forever()
         finally:
             server.close()
-            for transport in list(_Protocol.open_transports(self)):
+            for transport in list(self._transports):
                 transport.abort()
             loop.run_until_complete(server.wait_closed())
             loop.close()
@@ -398,25 +399,19 @@ class _Protocol(asyncio.Protocol):
     another from a connection, each answered in one write (TCP_NODELAY is asyncio's
     default), after the fake's delay when one is set."""
 
-    _open: dict[FakeYuntongxun, set[asyncio.Transport]] = {}
-
     def __init__(self, fake: FakeYuntongxun) -> None:
         self.fake = fake
         self.buffer = b""
         self.transport: asyncio.Transport | None = None
         self.busy = False  # a reply is waiting out the delay: read nothing meanwhile
 
-    @classmethod
-    def open_transports(cls, fake: FakeYuntongxun) -> set[asyncio.Transport]:
-        return cls._open.pop(fake, set())
-
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-        self._open.setdefault(self.fake, set()).add(self.transport)
+        self.fake._transports.add(self.transport)
         self.fake._count_connection()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._open.get(self.fake, set()).discard(self.transport)
+        self.fake._transports.discard(self.transport)
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
