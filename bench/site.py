@@ -79,7 +79,7 @@ django.setup()
 from django.contrib.auth.hashers import check_password, make_password  # noqa: E402
 
 from celery_tasks.main import celery_app  # noqa: E402
-from celery_tasks.sms.tasks import ccp_send_sms_code  # noqa: E402
+from celery_tasks.sms import outbox  # noqa: E402
 from core.redis_scripts import verify_code_redis  # noqa: E402
 from devtools.devstack import WORKER_POOL, worker_command  # noqa: E402
 from devtools.embedded import free_port  # noqa: E402
@@ -489,12 +489,18 @@ def sms_delivery(vendor: FakeYuntongxun, env: dict[str, str], web: Process) -> R
     its last (a worker drains a small queue before it even answers a ping, so "from ready"
     would measure nothing)."""
     row = Row("sms_delivery", f"{QUEUED} queued codes → the fake vendor has them all")
-    # A queue of its own: nothing the earlier cases left behind is counted.
+    # A queue and an outbox of their own: nothing the earlier cases left behind is counted.
     queue = "bench-delivery"
+    env = {**env, "CELERY_QUEUE": queue, "SMS_OUTBOX_KEY": f"{queue}:outbox"}
     mobiles = {f"18{n:09d}" for n in range(QUEUED)}
-    with celery_app.connection_for_write() as connection:
-        for mobile in sorted(mobiles):
-            ccp_send_sms_code.apply_async((mobile, "135790"), connection=connection, queue=queue)
+    redis = verify_code_redis()
+    redis.delete(env["SMS_OUTBOX_KEY"], f"{env['SMS_OUTBOX_KEY']}:wake")
+    # What the issuing script adds, one entry per code.
+    pipe = redis.pipeline(transaction=False)
+    for mobile in sorted(mobiles):
+        entry = outbox.new_entry(uuid.uuid4().hex, mobile, "135790", "register")
+        pipe.xadd(env["SMS_OUTBOX_KEY"], {"e": entry.packed()})
+    pipe.execute()
     arrivals.clear()
     worker = start_worker(env, queue)
     with PeakRss(web, worker) as peak, Profiler(row.case, None, worker), Steal() as steal:

@@ -23,7 +23,7 @@ from django.conf import settings
 
 from core import logs, metrics
 
-REQUEST_ID_HEADER = "request_id"  # the message header; enqueue.py sets it too
+REQUEST_ID_HEADER = "request_id"  # the message header; the outbox hands it on too
 
 task_logger = logging.getLogger("celery_tasks.task")
 _started: ContextVar[float | None] = ContextVar("task_started", default=None)

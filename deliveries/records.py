@@ -125,6 +125,48 @@ def claim(
     return Claim.DONE, record
 
 
+def claim_new(messages: list[tuple[str, str, str, datetime]], lease: timedelta) -> list[SmsRecord]:
+    """open_record and claim for many first sights at once: (task id, mobile, purpose,
+    expiry) each, one INSERT statement for them all, in one transaction. Raises
+    IntegrityError, having written nothing, if any of them has a record already."""
+    now = timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    claimed_until = now + lease
+    stamps = (adapt(now), adapt(now))
+    rows = [
+        (task_id, mask_mobile(mobile), mobile_digest(mobile), purpose, Status.QUEUED.value)
+        + stamps
+        + (adapt(expires_at), adapt(claimed_until))
+        for task_id, mobile, purpose, expires_at in messages
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(_INSERT_CLAIMED, rows)
+    return [
+        SmsRecord(
+            task_id=task_id,
+            status=Status.QUEUED,
+            attempts=1,
+            expires_at=expires_at,
+            claimed_until=claimed_until,
+        )
+        for task_id, _, _, expires_at in messages
+    ]
+
+
+def mark_sent_many(sent: list[tuple[str, str | None]]) -> None:
+    """mark_sent for many (task id, vendor message id) pairs, in one transaction."""
+    if not sent:
+        return
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    open_statuses = [status.value for status in OPEN]
+    rows = [
+        [Status.SENT.value, now, now, message_id or "", task_id, *open_statuses]
+        for task_id, message_id in sent
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(_MARK_SENT, rows)
+
+
 def mark_sent(task_id: str, vendor_message_id: str | None) -> None:
     """The vendor took it. Like every mark, this moves only an open record: a late worker
     never turns "sent" back into "retrying"."""

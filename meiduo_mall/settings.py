@@ -159,13 +159,15 @@ if env.bool("DJANGO_BEHIND_TLS_PROXY", False):
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", 0)
 
-# --- Celery: the broker is the same Redis unless CELERY_BROKER_URL says otherwise. When it
-# is the codes' Redis (REDIS_CODES_URL, the same URL), the script that issues a code
-# queues its SMS in the same step (celery_tasks/sms/enqueue.py); otherwise Celery publishes.
+# --- Celery: the broker is the same Redis unless CELERY_BROKER_URL says otherwise. The SMS
+# themselves wait in an outbox on the codes' Redis (celery_tasks/sms/outbox.py), added by
+# the script that issues the code; the broker carries the worker's wake-ups.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", "") or REDIS_URL
 # The queue the web sends to and the worker reads (`-Q`): two sites on one broker each
 # name their own.
 CELERY_QUEUE = env.str("CELERY_QUEUE", "celery")
+# The outbox's stream on the codes' Redis: like the queue, one per site.
+SMS_OUTBOX_KEY = env.str("SMS_OUTBOX_KEY", "sms_outbox")
 
 # --- Abuse limits. A limit is "AMOUNT/PERIOD/KEY[,...]", PERIOD like 60s, 5m, 1h, 1d
 # (see core/ratelimit.py); an empty string turns an action's limit off.

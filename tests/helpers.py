@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connections
 from django.test import Client
 
+from core.redis_scripts import verify_code_redis
 from devtools.devstack import worker_command
 from devtools.processes import popen, terminate
 from tests.fake_yuntongxun import FakeYuntongxun
@@ -54,6 +55,17 @@ class WorkerProcess:
         self.process: subprocess.Popen[str] | None = None
 
     def start(self, timeout: float = 30) -> "WorkerProcess":
+        if self.queue != "celery":
+            # A queue of its own, and an outbox: what it publishes (its next run of
+            # deliver_sms_outbox) and sends stays with this worker.
+            self.env = {
+                "CELERY_QUEUE": self.queue,
+                "SMS_OUTBOX_KEY": f"{self.queue}:outbox",
+                **self.env,
+            }
+        if self.purge:
+            outbox = self.env.get("SMS_OUTBOX_KEY", settings.SMS_OUTBOX_KEY)
+            verify_code_redis().delete(outbox, f"{outbox}:wake")
         self.process = popen(
             worker_command(
                 *self.pool,

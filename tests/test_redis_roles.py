@@ -19,8 +19,8 @@ from tests.helpers import BASE_DIR
 
 MOBILE = "13912345678"
 
-# A captcha, the SMS code it unlocks (register: no database needed), a session, and
-# whether the issuing script queued the SMS itself (the broker is the codes' Redis).
+# A captcha, the SMS code it unlocks (register: no database needed; its SMS waits in the
+# outbox, the worker's wake-up on the broker), and a session.
 SHOPPER = """
 import json, sys, uuid
 import django
@@ -30,7 +30,6 @@ from django.contrib.sessions.backends.cache import SessionStore
 from django.test import Client
 from django_redis import get_redis_connection
 from verifications import constants as vc
-from verifications.sms import queued_sms
 
 mobile = sys.argv[1]
 client = Client()
@@ -45,7 +44,6 @@ session.save()
 print(json.dumps({
     "captcha": captcha,
     "session": session.session_key,
-    "fast_path": queued_sms(mobile, "000000") is not None,
     "broker": settings.CELERY_BROKER_URL,
 }))
 """
@@ -96,9 +94,19 @@ def keys(url: str) -> set[str]:
 
 
 def queued(url: str) -> int:
+    """Celery messages waiting in the default queue."""
     client = redis.Redis.from_url(url)
     try:
         return client.llen("celery")
+    finally:
+        client.close()
+
+
+def outbox(url: str) -> list[str]:
+    """The mobiles whose SMS wait in the outbox."""
+    client = redis.Redis.from_url(url)
+    try:
+        return [json.loads(fields[b"e"])[1] for _, fields in client.xrange("sms_outbox")]
     finally:
         client.close()
 
@@ -133,14 +141,15 @@ def test_each_role_keeps_its_keys_on_its_own_redis(servers, tmp_path):
     sessions = keys(urls["REDIS_SESSION_URL"])
     assert any(key.startswith("session:") and shopper["session"] in key for key in sessions)
     assert sessions == {key for key in sessions if key.startswith("session:")}
-    # The broker is not the codes' Redis: Celery published the SMS there, and only there.
-    assert not shopper["fast_path"]
+    # The SMS waits with its code; the broker has the worker's wake-up, and only it.
+    assert outbox(urls["REDIS_CODES_URL"]) == [MOBILE]
+    assert {"sms_outbox", "sms_outbox:wake"} <= codes
     assert queued(urls["CELERY_BROKER_URL"]) == 1
     assert queued(urls["REDIS_CODES_URL"]) == queued(urls["REDIS_URL"]) == 0
     assert not keys(urls["REDIS_URL"])  # nothing of these roles left on the default
 
 
-def test_the_sms_is_queued_with_its_code_when_the_broker_is_the_codes_redis(servers, tmp_path):
+def test_the_sms_waits_with_its_code_when_the_broker_is_the_codes_redis(servers, tmp_path):
     first, second = servers
     urls = {
         "REDIS_URL": f"{first}/5",
@@ -149,10 +158,10 @@ def test_the_sms_is_queued_with_its_code_when_the_broker_is_the_codes_redis(serv
     }
     flushed(*urls.values())
 
-    shopper = shop_with(tmp_path, **urls)
+    shop_with(tmp_path, **urls)
 
-    assert shopper["fast_path"]  # the issuing script pushed the message itself
-    assert queued(urls["REDIS_CODES_URL"]) == 1
+    assert outbox(urls["REDIS_CODES_URL"]) == [MOBILE]
+    assert queued(urls["REDIS_CODES_URL"]) == 1  # the wake-up
     assert f"sms_{MOBILE}" in keys(urls["REDIS_CODES_URL"])
     assert queued(urls["REDIS_URL"]) == 0
 
@@ -165,8 +174,8 @@ def test_every_role_defaults_to_redis_url(servers, tmp_path):
     shopper = shop_with(tmp_path, REDIS_URL=url)
 
     everything = keys(url)
-    assert shopper["broker"] == url and shopper["fast_path"]
-    assert {f"sms_{MOBILE}", f"send_flag_{MOBILE}", "celery"} <= everything
+    assert shopper["broker"] == url
+    assert {f"sms_{MOBILE}", f"send_flag_{MOBILE}", "celery", "sms_outbox"} <= everything
     assert {key.split(":")[1] for key in everything if key.startswith("rl:")} == {
         "send_sms",
         "image_code",

@@ -16,10 +16,13 @@ from core.redis_scripts import run_script, verify_code_redis
 from verifications import captcha
 from verifications import constants as c
 from verifications.sms import (
-    RedisMessage,
+    OUTBOX_ADD_LUA,
+    OutboxEntry,
     SmsQueueUnavailable,
-    queued_sms,
-    send_verification_code_sms,
+    outbox_args,
+    outbox_entry,
+    outbox_keys,
+    wake_sender,
 )
 
 
@@ -33,7 +36,7 @@ def new_image_code(uuid: str) -> bytes:
 
 
 class SmsCodeIssue(enum.Enum):
-    ISSUED = "ok"
+    ISSUED = "ok"  # and its SMS is in the outbox
     THROTTLED = "throttled"  # the 60 s between two SMS to one mobile
     LIMITED = "limited"  # the hourly / daily limits of settings.RATE_LIMITS["send_sms"]
     IMAGE_CODE_EXPIRED = "image_code_expired"
@@ -45,6 +48,8 @@ class SmsCodeIssue(enum.Enum):
 class SmsCodeOutcome:
     issue: SmsCodeIssue
     retry_after: int = 0  # seconds, for THROTTLED and LIMITED
+    stream_id: str = ""  # ISSUED: the SMS's id in the outbox
+    wake: bool = False  # ISSUED: the caller must wake the worker (it took the wake flag)
 
 
 # One round trip, atomic: take the per-mobile send flag first (SET NX PX), so two
@@ -52,18 +57,19 @@ class SmsCodeOutcome:
 # limits; consume the captcha (single use, right or wrong); only then tell a refusal
 # of the mobile for this purpose (ARGV[6] not empty: decided by the caller beforehand,
 # so it is told only to whoever solved the captcha); only then store the code (as an
-# HMAC), queue its SMS when the broker is this Redis (ARGV[7], else ''), and count the
-# send: the code and its SMS together or not at all. A refusal releases the flag it took
-# and never touches a code already sent.
+# HMAC), add its SMS to the outbox (ARGV[7], KEYS[4] and the wake flag KEYS[5]), and
+# count the send: the code and its SMS together or not at all. A refusal releases the
+# flag it took and never touches a code already sent.
 _ISSUE_SMS_CODE_LUA = (
     ratelimit.LUA_FUNCTIONS
+    + OUTBOX_ADD_LUA
     + """
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
     return {'throttled', redis.call('PTTL', KEYS[1])}
 end
-local n = #KEYS - 4
+local n = #KEYS - 5
 local now = rl_now()
-local wait = rl_wait(KEYS, 5, n, ARGV, 8, now)
+local wait = rl_wait(KEYS, 6, n, ARGV, 9, now)
 if wait > 0 then
     redis.call('DEL', KEYS[1])
     return {'limited', wait}
@@ -84,11 +90,9 @@ end
 redis.call('DEL', KEYS[3])
 redis.call('HSET', KEYS[3], 'digest', ARGV[4], 'tries', 0)
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
-if ARGV[7] ~= '' then
-    redis.call('LPUSH', KEYS[4], ARGV[7])
-end
-rl_record(KEYS, 5, n, ARGV, 8, now, ARGV[1])
-return {'ok', 0}
+local added, wake = outbox_add(KEYS, 4, ARGV[7], ARGV[8])
+rl_record(KEYS, 6, n, ARGV, 9, now, ARGV[1])
+return {'ok', 0, added, wake}
 """
 )
 
@@ -129,21 +133,22 @@ def issue_sms_code(
     sms_code: str,
     client_ip: str,
     purpose: str = c.SmsPurpose.REGISTER,
+    *,
+    entry: OutboxEntry,
     refuse: bool = False,
-    message: RedisMessage | None = None,
 ) -> SmsCodeOutcome:
-    """Store `sms_code` for `purpose` if the 60 s, the limits and the captcha allow;
-    `refuse`: the mobile may not have one for this purpose (told after the captcha);
-    `message`: its SMS, pushed to the broker's queue with the code."""
+    """Store `sms_code` for `purpose` and add its SMS `entry` to the outbox, if the 60 s,
+    the limits and the captcha allow; `refuse`: the mobile may not have one for this
+    purpose (told after the captcha)."""
     rules = ratelimit.rules_for("send_sms")
     values = {"mobile": mobile, "ip": client_ip}
-    status, wait_ms = run_script(
+    status, wait_ms, *added = run_script(
         _ISSUE_SMS_CODE_LUA,
         keys=[
             c.send_flag_key(mobile),
             c.image_code_key(image_code_id),
             c.sms_code_key(mobile, purpose),
-            message.queue if message else "",
+            *outbox_keys(),
             *ratelimit.redis_keys("send_sms", rules, values),
         ],
         args=[
@@ -153,11 +158,15 @@ def issue_sms_code(
             sms_code_digest(mobile, sms_code, purpose),
             settings.SMS_CODE_EXPIRES * 1000,
             "1" if refuse else "",
-            message.payload if message else "",
+            *outbox_args(entry),
             *ratelimit.limit_args(rules),
         ],
     )
-    return SmsCodeOutcome(SmsCodeIssue(status), ratelimit.seconds(wait_ms) if wait_ms else 0)
+    retry_after = ratelimit.seconds(wait_ms) if wait_ms else 0
+    if added:
+        stream_id, wake = added
+        return SmsCodeOutcome(SmsCodeIssue(status), retry_after, stream_id, wake == 1)
+    return SmsCodeOutcome(SmsCodeIssue(status), retry_after)
 
 
 _SMS_REFUSALS = {
@@ -195,7 +204,6 @@ def send_sms_code(
     # nothing), but told only once a right captcha was spent: no free enumeration.
     refusal = mobile_refusal(mobile, purpose)
     sms_code = new_sms_code()
-    message = queued_sms(mobile, sms_code, purpose)
     outcome = issue_sms_code(
         mobile,
         image_code_id,
@@ -203,8 +211,8 @@ def send_sms_code(
         sms_code,
         client_ip,
         purpose,
+        entry=outbox_entry(mobile, sms_code, purpose),
         refuse=bool(refusal),
-        message=message,
     )
     if outcome.issue is SmsCodeIssue.ACCOUNT_REFUSED and refusal:
         raise refusal
@@ -216,19 +224,17 @@ def send_sms_code(
         raise Refused.throttled(_("短信发送次数已达上限"), outcome.retry_after, field="mobile")
     if outcome.issue is not SmsCodeIssue.ISSUED:
         raise Refused(Code.IMAGE_CODE_ERR, _SMS_REFUSALS[outcome.issue], field="image_code")
-    if message is not None:
-        metrics.sms("queued", purpose)
-        return  # queued by the script, with the code
-    try:
-        send_verification_code_sms(mobile, sms_code, purpose)
-    except SmsQueueUnavailable:
-        # Nothing was queued: give the mobile its turn back rather than a 60 s wait.
-        withdraw_sms_code(mobile, purpose)
-        raise Refused(
-            Code.SERVICE_UNAVAILABLE,
-            _("短信服务暂时不可用，请稍后再试"),
-            status=HTTPStatus.SERVICE_UNAVAILABLE,
-        ) from None
+    if outcome.wake:
+        try:
+            wake_sender(mobile, outcome.stream_id)
+        except SmsQueueUnavailable:
+            # Nothing is queued: give the mobile its turn back rather than a 60 s wait.
+            withdraw_sms_code(mobile, purpose)
+            raise Refused(
+                Code.SERVICE_UNAVAILABLE,
+                _("短信服务暂时不可用，请稍后再试"),
+                status=HTTPStatus.SERVICE_UNAVAILABLE,
+            ) from None
     metrics.sms("queued", purpose)
 
 

@@ -1,39 +1,49 @@
 """The one seam through which web code sends a verification code (the idea of
-allauth's adapter.send_verification_code_sms): it hands the code to the Celery task;
-only the task and its backends know the vendor.
-
-Two ways to hand it over. When the broker is the Redis that keeps the codes (the default),
-`queued_sms` gives the task's message ready made, and the script that issues the code
-pushes it in the same round trip (celery_tasks/sms/enqueue.py says why). With any other
-broker, `send_verification_code_sms` publishes it through Celery once the code is issued."""
+allauth's adapter.send_verification_code_sms): the code's SMS goes into the outbox, in
+the same step as the code itself (services.issue_sms_code's script), and the worker is
+woken to send it; only celery_tasks knows the vendor."""
 
 import logging
 
+from celery.utils import uuid
 from kombu.exceptions import OperationalError as BrokerError
 
-from celery_tasks.sms.enqueue import RedisMessage, redis_message, send_task_reprs
-from celery_tasks.sms.tasks import ccp_send_sms_code
+from celery_tasks.sms import outbox
+from celery_tasks.sms.tasks import deliver_sms_outbox
+from core import logs
 from core.masking import mask_mobile
 
 logger = logging.getLogger(__name__)
 
+OutboxEntry = outbox.Entry
+OUTBOX_ADD_LUA = outbox.ADD_LUA
+
 
 class SmsQueueUnavailable(Exception):
-    """The broker did not take the message: nothing was queued."""
+    """The broker did not take the wake-up: the SMS was taken back out of the outbox."""
 
 
-def send_verification_code_sms(mobile: str, code: str, purpose: str = "register") -> None:
-    """Queue the SMS of `code` for `purpose` (an SmsRecord.Purpose, recorded by the task)."""
+def outbox_entry(mobile: str, code: str, purpose: str) -> OutboxEntry:
+    """The SMS of `code` for `purpose` (an SmsRecord.Purpose), for the outbox."""
+    return outbox.new_entry(uuid(), mobile, code, str(purpose), logs.current_request_id() or "")
+
+
+def outbox_keys() -> list[str]:
+    """The outbox's stream and its wake flag, for a script that adds to it."""
+    return [outbox.stream_key(), outbox.wake_key()]
+
+
+def outbox_args(entry: OutboxEntry) -> list[str | int]:
+    """The entry and the wake flag's lifetime (ms), for the same script."""
+    return [entry.packed(), outbox.WAKE_TTL * 1000]
+
+
+def wake_sender(mobile: str, stream_id: str) -> None:
+    """Publish the worker's wake-up for the SMS to `mobile` just added as `stream_id`; if
+    the broker does not take it, take the SMS back out and raise SmsQueueUnavailable."""
     try:
-        ccp_send_sms_code.apply_async(
-            (mobile, code), {"purpose": str(purpose)}, **send_task_reprs(mobile, str(purpose))
-        )
+        deliver_sms_outbox.apply_async()
     except BrokerError as exc:
-        logger.exception("could not queue the SMS for %s", mask_mobile(mobile))
+        logger.exception("could not wake the SMS worker for %s", mask_mobile(mobile))
+        outbox.withdraw(stream_id)
         raise SmsQueueUnavailable from exc
-
-
-def queued_sms(mobile: str, code: str, purpose: str = "register") -> RedisMessage | None:
-    """The SMS of `code` as a message for the codes' Redis to queue with the code, or
-    None when the broker is elsewhere (then send_verification_code_sms publishes it)."""
-    return redis_message(mobile, code, str(purpose))
