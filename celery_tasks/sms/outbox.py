@@ -33,10 +33,10 @@ from redis.exceptions import ResponseError
 from core.redis_scripts import run_script, verify_code_redis
 
 GROUP = "senders"
-BATCH = 100
-# An entry taken but not acknowledged for this long belongs to a consumer that died (or
-# is stuck past every timeout: the vendor's 5 s, the database's): hand it out again.
-RECLAIM_IDLE = 30
+BATCH = 64
+# An entry taken but not acknowledged for this long belongs to a consumer that died:
+# longer than a batch whose every send times out (tasks.batch_lease: 45 s at BATCH).
+RECLAIM_IDLE = 60
 # The wake flag outlives a worker that died holding it by this long at most; a live
 # consumer renews it each time it takes entries.
 WAKE_TTL = 60
@@ -113,7 +113,13 @@ return got[1][2]
 
 def _entries(rows: list) -> list[Entry]:
     # A row whose entry was deleted meanwhile comes back without fields: nothing to send.
-    return [Entry.unpacked(_text(sid), _text(fields[1])) for sid, fields in rows if fields]
+    return [Entry.unpacked(_text(sid), _packed(fields)) for sid, fields in rows if fields]
+
+
+def _packed(fields: list | dict) -> str:
+    # From the script: [name, value]; from redis-py's XAUTOCLAIM: {name: value}.
+    value = fields[1] if isinstance(fields, list) else next(iter(fields.values()))
+    return _text(value)
 
 
 def _text(value: bytes | str) -> str:

@@ -9,7 +9,7 @@ import os
 import random
 import socket
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -128,8 +128,8 @@ def record_expired_message(request, expired: bool = False, **kwargs) -> None:
 
 # --- The outbox, a batch at a time ---------------------------------------------------------
 
-# Sends in flight at once from one batch: the rate wanted times the vendor's latency
-# (1,000 SMS/s at 16 ms). The vendor client keeps as many connections (ccp_sms.POOL_SIZE).
+# Sends in flight at once: the rate wanted times the vendor's latency (1,000 SMS/s at
+# 16 ms). The vendor client keeps as many connections open (ccp_sms.POOL_SIZE).
 SEND_CONCURRENCY = 16
 # One run of deliver_sms_outbox takes batches for this long at most, then hands over to
 # a fresh run: a worker's warm shutdown waits for one batch, not for an endless queue.
@@ -144,15 +144,23 @@ def _senders() -> ThreadPoolExecutor:
 os.register_at_fork(after_in_child=_senders.cache_clear)
 
 
-def _consumer_name() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}"
+def batch_lease(count: int) -> timedelta:
+    """How long a batch of `count` may hold its records: every round of sends timing out
+    on connect and on read, plus slack. Shorter than outbox.RECLAIM_IDLE at outbox.BATCH."""
+    rounds = -(-count // SEND_CONCURRENCY)
+    return timedelta(seconds=rounds * 2 * settings.YUNTONGXUN_TIMEOUT + 5)
 
 
-@celery_app.task(name="deliver_sms_outbox")
+@celery_app.task(
+    name="deliver_sms_outbox",
+    # A batch whose every send times out takes batch_lease(BATCH); never cut one short.
+    soft_time_limit=outbox.RECLAIM_IDLE,
+    time_limit=outbox.RECLAIM_IDLE + 5,
+)
 def deliver_sms_outbox() -> int:
     """Send the outbox's SMS until it is empty (or RUN_SECONDS have passed: then a new
     run carries on); entries a dead consumer left are handed to ccp_send_sms_code."""
-    box = outbox.Outbox(_consumer_name())
+    box = outbox.Outbox(f"{socket.gethostname()}-{os.getpid()}")
     stale = box.reclaim()
     hand_on(stale)
     box.done(stale)
@@ -163,7 +171,7 @@ def deliver_sms_outbox() -> int:
         box.done(entries)
         delivered += len(entries)
         if time.monotonic() > deadline or worker_state.should_stop:
-            # The wake flag is still ours: nobody else publishes the next run.
+            # The wake flag is still held: nobody else publishes the next run.
             deliver_sms_outbox.apply_async()
             return delivered
     if box.pending():
@@ -173,27 +181,37 @@ def deliver_sms_outbox() -> int:
 
 
 def deliver(entries: list[outbox.Entry]) -> None:
-    """One try each for entries first taken now; the rest goes to ccp_send_sms_code."""
+    """One try each, SEND_CONCURRENCY at a time, for entries first taken now; what needs
+    more goes to ccp_send_sms_code. Sends are recorded as they finish, a group at a time:
+    a worker killed mid-batch sends again only what was in flight."""
     now = time.time()
-    dead = [entry for entry in entries if entry.expires <= now]
+    for entry in entries:
+        if entry.expires <= now:
+            record_expired(entry.task_id, entry.mobile, entry.purpose, entry.expires_at)
     live = [entry for entry in entries if entry.expires > now]
-    for entry in dead:
-        record_expired(entry.task_id, entry.mobile, entry.purpose, entry.expires_at)
     if not live:
         return
     try:
         records.claim_new(
-            [(e.task_id, e.mobile, e.purpose, e.expires_at) for e in live], claim_lease()
+            [(e.task_id, e.mobile, e.purpose, e.expires_at) for e in live], batch_lease(len(live))
         )
     except DatabaseError:
-        # The database is away (or one of them has a record: a copy we cannot tell apart
-        # here): one task each, which waits for the database and checks each record.
+        # The database is away, or one of them has a record already (a copy): one task
+        # each, which waits for the database and reads each record.
         logger.warning("%d SMS handed on one by one: their records could not be opened", len(live))
         hand_on(live)
         return
-    outcomes = _senders().map(_send_once, live)
+    sending = {_senders().submit(_send_once, entry): entry for entry in live}
+    in_flight = set(sending)
+    while in_flight:
+        finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+        settle([(sending[future], future.result()) for future in finished])
+
+
+def settle(outcomes: list[tuple[outbox.Entry, str | None | Exception]]) -> None:
+    """Record what came of these sends; hand the ones worth another try on."""
     sent, again = [], []
-    for entry, outcome in zip(live, outcomes, strict=True):
+    for entry, outcome in outcomes:
         if isinstance(outcome, SmsSendError) and not isinstance(outcome, SmsTemporaryError):
             records.mark_failed(entry.task_id, str(outcome))
             metrics.sms("failed", entry.purpose)
