@@ -16,7 +16,9 @@ import pytest
 from django.conf import settings
 from kombu import Connection
 
-from celery_tasks.sms.tasks import ccp_send_sms_code
+from celery_tasks.sms import outbox
+from celery_tasks.sms.tasks import SEND_CONCURRENCY, ccp_send_sms_code
+from core.redis_scripts import verify_code_redis
 from deliveries.models import SmsRecord
 from tests.fake_yuntongxun import FakeYuntongxun
 from tests.helpers import VENDOR, WorkerProcess, unique_mobile, worker_env
@@ -131,6 +133,42 @@ def test_200_codes_survive_two_kill_9s_of_the_whole_worker(broker, vendor, fault
     )
     assert counts["lost"] == 0
     assert counts["duplicated"] <= 2
+    assert run.statuses() == {"sent": 200}
+
+
+def test_200_codes_in_the_outbox_survive_a_kill_9_of_the_whole_worker(vendor, fault_report):
+    """The production path: the SMS wait in the outbox, the worker (-P threads, as ./run
+    and the README start it) takes them a batch at a time, and is killed mid-batch."""
+    vendor.set_delay(0.2)
+    run = Run(vendor, settings.CELERY_BROKER_URL, pool=("-P", "threads", "-c", "4"))
+    box = f"{run.queue}:outbox"
+    run.env["SMS_OUTBOX_KEY"] = box
+    for _ in range(200):
+        entry = outbox.new_entry(uuid.uuid4().hex, unique_mobile(), "246810", "register")
+        verify_code_redis().xadd(box, {"e": entry.packed()})
+        run.mobiles.append(entry.mobile)
+        run.task_ids.append(entry.task_id)
+    try:
+        run.start_worker()  # a starting worker looks at the outbox: no wake-up needed
+        run.wait_until(lambda got: sum(got.values()) >= 60, timeout=60)
+        run.worker.kill()
+        run.start_worker()
+        # What the killed worker had taken comes back once stale (outbox.RECLAIM_IDLE).
+        run.wait_until(lambda got: run.statuses()["sent"] == 200, timeout=150)
+        received = run.received()
+    finally:
+        run.stop()
+        verify_code_redis().delete(box, f"{box}:wake")
+
+    counts = run.counts(received)
+    fault_report(
+        "1b. 200 in the outbox, vendor 200 ms/send, whole worker kill -9 mid-batch (threads)",
+        **counts,
+        note=f"records: {dict(run.statuses())}",
+    )
+    assert counts["lost"] == 0
+    # Sent again: at most what was in flight when the worker died.
+    assert counts["duplicated"] <= SEND_CONCURRENCY
     assert run.statuses() == {"sent": 200}
 
 
