@@ -44,8 +44,9 @@ worker_cancel_long_running_tasks_on_connection_loss = True
 # --- The pool: `-P threads -c 16` (README, ./run), one worker per core of its machine ---
 # A send is mostly waiting on the vendor and the database, so threads: one process, one
 # kept-alive vendor client and a database connection per thread, where prefork pays a
-# process per concurrent send and a pipe round trip per task. Concurrency is the number
-# of sends in flight: the target rate times the vendor's latency (1,000 SMS/s at 16 ms).
+# process per concurrent send and a pipe round trip per task. A run of deliver_sms_outbox
+# keeps 16 sends in flight of its own (sms/tasks.py); the 16 threads are for the retries
+# (ccp_send_sms_code, one SMS each) beside it.
 # Not set here as worker_pool: Celery then ignores an explicit `-P prefork`.
 
 # One vendor call takes at most YUNTONGXUN_TIMEOUT (5 s) per try; the soft limit turns
