@@ -139,6 +139,16 @@ def worker_env(vendor: FakeYuntongxun) -> dict[str, str]:
     return env
 
 
+def wait_until(condition, timeout: float = 30) -> bool:
+    """Whether `condition()` came true within `timeout` seconds, looked at every 50 ms."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def sms_sent_to(vendor: FakeYuntongxun, mobile: str, timeout: float = 10.0) -> list[dict]:
     """The messages the vendor accepted for `mobile`, waiting for at least one."""
     deadline = time.monotonic() + timeout

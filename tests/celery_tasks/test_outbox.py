@@ -13,7 +13,14 @@ from celery_tasks.sms.outbox import Outbox
 from celery_tasks.sms.tasks import deliver_sms_outbox
 from deliveries.models import SmsRecord
 from tests.fake_yuntongxun import FakeYuntongxun
-from tests.helpers import VENDOR, WorkerProcess, image_code_for, unique_mobile, worker_env
+from tests.helpers import (
+    VENDOR,
+    WorkerProcess,
+    image_code_for,
+    unique_mobile,
+    wait_until,
+    worker_env,
+)
 from verifications.services import send_sms_code
 
 
@@ -125,15 +132,6 @@ def worker(vendor, box, django_db_setup) -> Iterator[WorkerProcess]:
     process.stop()
 
 
-def wait_for(condition, timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_woken_worker_sends_every_entry_once_and_records_it(box, vendor, worker):
@@ -141,7 +139,7 @@ def test_a_woken_worker_sends_every_entry_once_and_records_it(box, vendor, worke
     deliver_sms_outbox.apply_async(queue=worker.queue)
     records = SmsRecord.objects.filter(task_id__in=ids(added))
 
-    assert wait_for(lambda: records.filter(status="sent").count() == 150), worker.log()
+    assert wait_until(lambda: records.filter(status="sent").count() == 150), worker.log()
     time.sleep(0.3)  # room for a duplicate to show
 
     assert Counter(m["to"] for m in vendor.messages) == Counter(e.mobile for e in added)
@@ -160,7 +158,7 @@ def test_a_failed_first_try_is_retried_by_a_task_of_its_own(box, vendor, worker)
     deliver_sms_outbox.apply_async(queue=worker.queue)
     records = SmsRecord.objects.filter(task_id__in=ids(added))
 
-    assert wait_for(lambda: records.filter(status="sent").count() == 10), worker.log()
+    assert wait_until(lambda: records.filter(status="sent").count() == 10), worker.log()
 
     assert set(records.values_list("attempts", flat=True)) == {2}
     assert Counter(m["to"] for m in vendor.messages) == Counter(e.mobile for e in added)
@@ -176,7 +174,7 @@ def test_a_vendor_refusal_is_recorded_failed_and_not_retried(box, vendor, worker
     deliver_sms_outbox.apply_async(queue=worker.queue)
     record = SmsRecord.objects.filter(task_id=refused.task_id)
 
-    assert wait_for(lambda: record.filter(status="failed").exists()), worker.log()
+    assert wait_until(lambda: record.filter(status="failed").exists()), worker.log()
 
     assert "160042" in record.get().error and record.get().attempts == 1
     time.sleep(0.5)
@@ -191,7 +189,7 @@ def test_a_code_dead_in_the_outbox_is_recorded_expired_and_not_sent(box, vendor,
     deliver_sms_outbox.apply_async(queue=worker.queue)
     records = SmsRecord.objects.filter(task_id__in=[dead.task_id, live.task_id])
 
-    assert wait_for(lambda: records.exclude(status__in=["queued", "retrying"]).count() == 2)
+    assert wait_until(lambda: records.exclude(status__in=["queued", "retrying"]).count() == 2)
 
     assert dict(records.values_list("task_id", "status")) == {
         dead.task_id: "expired",
@@ -208,7 +206,7 @@ def test_a_starting_worker_sends_what_waited_in_the_outbox(box, vendor, settings
     env = {**worker_env(vendor), "SMS_OUTBOX_KEY": box.key}
     process = WorkerProcess(env, queue, ("-P", "threads", "-c", "4"), purge=False).start()
     try:
-        assert wait_for(lambda: len(vendor.messages) == 5), process.log()
+        assert wait_until(lambda: len(vendor.messages) == 5), process.log()
     finally:
         process.stop()
     assert sorted(m["to"] for m in vendor.messages) == sorted(e.mobile for e in added)

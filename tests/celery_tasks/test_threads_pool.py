@@ -12,7 +12,7 @@ import pytest
 from celery_tasks.sms.tasks import ccp_send_sms_code
 from deliveries.models import SmsRecord
 from tests.fake_yuntongxun import FakeYuntongxun
-from tests.helpers import VENDOR, WorkerProcess, unique_mobile, worker_env
+from tests.helpers import VENDOR, WorkerProcess, unique_mobile, wait_until, worker_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 THREADS = ("-P", "threads", "-c", "4")
@@ -25,15 +25,6 @@ def queue_codes(queue: str, count: int) -> dict[str, str]:
         mobile = unique_mobile()
         queued[ccp_send_sms_code.apply_async((mobile, "246810"), queue=queue).id] = mobile
     return queued
-
-
-def wait_until(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_every_code_is_sent_once_over_a_few_kept_alive_connections():
