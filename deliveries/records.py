@@ -125,9 +125,9 @@ def claim(
     return Claim.DONE, record
 
 
-def claim_new(messages: list[tuple[str, str, str, datetime]], lease: timedelta) -> list[SmsRecord]:
+def claim_new(messages: list[tuple[str, str, str, datetime]], lease: timedelta) -> None:
     """open_record and claim for many first sights at once: (task id, mobile, purpose,
-    expiry) each, one INSERT statement for them all, in one transaction. Raises
+    expiry) each, one executemany of the INSERT, in one transaction. Raises
     IntegrityError, having written nothing, if any of them has a record already."""
     now = timezone.now()
     adapt = connection.ops.adapt_datetimefield_value
@@ -141,16 +141,6 @@ def claim_new(messages: list[tuple[str, str, str, datetime]], lease: timedelta) 
     ]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(_INSERT_CLAIMED, rows)
-    return [
-        SmsRecord(
-            task_id=task_id,
-            status=Status.QUEUED,
-            attempts=1,
-            expires_at=expires_at,
-            claimed_until=claimed_until,
-        )
-        for task_id, _, _, expires_at in messages
-    ]
 
 
 def mark_sent_many(sent: list[tuple[str, str | None]]) -> None:

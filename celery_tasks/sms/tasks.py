@@ -166,17 +166,20 @@ def deliver_sms_outbox() -> int:
     box.done(stale)
     delivered = 0
     deadline = time.monotonic() + RUN_SECONDS
-    while entries := box.take():
-        deliver(entries)
-        box.done(entries)
-        delivered += len(entries)
-        if time.monotonic() > deadline or worker_state.should_stop:
-            # The wake flag is still held: nobody else publishes the next run.
-            deliver_sms_outbox.apply_async()
-            return delivered
-    if box.pending():
-        # Taken by a consumer that may have died: look again once they count as stale.
-        deliver_sms_outbox.apply_async(countdown=outbox.RECLAIM_IDLE + 1)
+    try:
+        while entries := box.take():
+            deliver(entries)
+            box.done(entries)
+            delivered += len(entries)
+            if time.monotonic() > deadline or worker_state.should_stop:
+                # The wake flag is still held: nobody else publishes the next run.
+                deliver_sms_outbox.apply_async()
+                return delivered
+    finally:
+        # Entries left taken (a batch that failed here, or a consumer that died): look
+        # again once they count as stale, whether or not anyone adds an SMS meanwhile.
+        if box.pending():
+            deliver_sms_outbox.apply_async(countdown=outbox.RECLAIM_IDLE + 1)
     return delivered
 
 

@@ -4,7 +4,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from deliveries import records
@@ -113,3 +113,43 @@ def test_a_duplicate_outside_a_transaction_is_busy_too():
     assert not connection.in_atomic_block
     assert claim(task_id)[0] is records.Claim.BUSY
     assert SmsRecord.objects.get(task_id=task_id).attempts == 1
+
+
+def batch(count: int) -> list[tuple]:
+    expires = timezone.now() + timedelta(minutes=5)
+    return [(str(uuid.uuid4()), unique_mobile(), "login", expires) for _ in range(count)]
+
+
+def test_a_batch_opens_every_record_already_claimed():
+    messages = batch(3)
+
+    records.claim_new(messages, LEASE)
+
+    stored = SmsRecord.objects.filter(task_id__in=[m[0] for m in messages])
+    assert {(r.status, r.attempts, r.purpose) for r in stored} == {("queued", 1, "login")}
+    assert all(r.claimed_until > timezone.now() for r in stored)
+    # A redelivered copy finds the batch's claim and waits it out.
+    assert records.claim(*messages[0], LEASE, first_try=False)[0] is records.Claim.BUSY
+
+
+def test_a_batch_with_one_known_message_writes_nothing():
+    known, *fresh = batch(3)
+    records.claim_new([known], LEASE)
+
+    with pytest.raises(IntegrityError):
+        records.claim_new([*fresh, known], LEASE)
+
+    assert not SmsRecord.objects.filter(task_id__in=[m[0] for m in fresh]).exists()
+
+
+def test_marking_a_batch_sent_moves_only_open_records():
+    first, second = batch(2)
+    records.claim_new([first, second], LEASE)
+    records.mark_failed(second[0], "160042 号码格式有误")
+
+    records.mark_sent_many([(first[0], "sid-1"), (second[0], "sid-2")])
+
+    assert dict(
+        SmsRecord.objects.values_list("task_id", "status").filter(task_id__in=[first[0], second[0]])
+    ) == {first[0]: "sent", second[0]: "failed"}
+    assert SmsRecord.objects.get(task_id=first[0]).vendor_message_id == "sid-1"
