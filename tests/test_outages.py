@@ -8,6 +8,7 @@ from django.db import connections
 from django.db.utils import load_backend
 
 from celery_tasks.main import celery_app
+from celery_tasks.sms import outbox
 from devtools.embedded import free_port
 from tests.helpers import PASSWORD, csrf_token, image_code_for, unique_mobile
 from verifications import constants as vc
@@ -62,8 +63,10 @@ def database_down():
 def test_broker_down_answers_503_and_gives_the_mobile_its_turn_back(
     client, redis_conn, broker_down
 ):
+    redis_conn.delete(outbox.wake_key())  # no worker awake: this request must wake one
     mobile = unique_mobile()
     image_code_id, answer = image_code_for(client, redis_conn)
+    queued = redis_conn.xlen(outbox.stream_key())
 
     response = client.get(
         f"/sms_codes/{mobile}/", {"image_code": answer, "image_code_id": image_code_id}
@@ -73,6 +76,28 @@ def test_broker_down_answers_503_and_gives_the_mobile_its_turn_back(
     assert response.json() == {"code": 5000, "message": "短信服务暂时不可用，请稍后再试"}
     assert not redis_conn.exists(vc.sms_code_key(mobile))
     assert redis_conn.get(vc.send_flag_key(mobile)) is None
+    # Its SMS taken back out, and the flag left for the next request to wake a worker.
+    assert redis_conn.xlen(outbox.stream_key()) == queued
+    assert not redis_conn.exists(outbox.wake_key())
+
+
+def test_broker_down_while_a_worker_is_awake_the_sms_waits_in_the_outbox(
+    client, redis_conn, broker_down
+):
+    # A worker holds the wake flag: it reads the outbox from Redis, not from the broker.
+    redis_conn.set(outbox.wake_key(), "1", px=outbox.WAKE_TTL * 1000)
+    mobile = unique_mobile()
+    image_code_id, answer = image_code_for(client, redis_conn)
+
+    response = client.get(
+        f"/sms_codes/{mobile}/", {"image_code": answer, "image_code_id": image_code_id}
+    )
+
+    assert response.status_code == 200
+    assert redis_conn.exists(vc.sms_code_key(mobile))
+    [(_, fields)] = redis_conn.xrevrange(outbox.stream_key(), count=1)
+    assert outbox.Entry.unpacked("", fields[b"e"].decode()).mobile == mobile
+    redis_conn.delete(outbox.wake_key())
 
 
 def test_redis_down_answers_503_json_for_the_captcha(client, redis_down):
