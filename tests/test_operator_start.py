@@ -55,6 +55,7 @@ def site(fake_vendor, smtp, tmp_path_factory) -> Iterator[str]:
         # A queue of its own: the tests' other workers (console mail) must not take its tasks.
         CELERY_QUEUE=f"operator-{uuid.uuid4().hex[:8]}",
     )
+    env["SMS_OUTBOX_KEY"] = f"{env['CELERY_QUEUE']}:outbox"  # and an outbox, as a site has
     python = sys.executable
     for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
         subprocess.run(
