@@ -496,11 +496,11 @@ def sms_delivery(vendor: FakeYuntongxun, env: dict[str, str], web: Process) -> R
     redis = verify_code_redis()
     redis.delete(env["SMS_OUTBOX_KEY"], f"{env['SMS_OUTBOX_KEY']}:wake")
     # What the issuing script adds, one entry per code.
-    pipe = redis.pipeline(transaction=False)
-    for mobile in sorted(mobiles):
-        entry = outbox.new_entry(uuid.uuid4().hex, mobile, "135790", "register")
-        pipe.xadd(env["SMS_OUTBOX_KEY"], {"e": entry.packed()})
-    pipe.execute()
+    entries = [
+        outbox.new_entry(uuid.uuid4().hex, mobile, "135790", "register")
+        for mobile in sorted(mobiles)
+    ]
+    outbox.add(entries, env["SMS_OUTBOX_KEY"], redis)
     arrivals.clear()
     worker = start_worker(env, queue)
     with PeakRss(web, worker) as peak, Profiler(row.case, None, worker), Steal() as steal:

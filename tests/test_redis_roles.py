@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from celery_tasks.sms.outbox import waiting
 from devtools.embedded import EmbeddedRedis, free_port
 from tests.helpers import BASE_DIR
 
@@ -106,7 +107,7 @@ def outbox(url: str) -> list[str]:
     """The mobiles whose SMS wait in the outbox."""
     client = redis.Redis.from_url(url)
     try:
-        return [json.loads(fields[b"e"])[1] for _, fields in client.xrange("sms_outbox")]
+        return [entry.mobile for entry in waiting("sms_outbox", client)]
     finally:
         client.close()
 

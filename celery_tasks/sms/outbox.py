@@ -33,6 +33,7 @@ from redis.exceptions import ResponseError
 from core.redis_scripts import run_script, verify_code_redis
 
 GROUP = "senders"
+FIELD = "e"  # an entry's one field: its packed JSON
 BATCH = 64
 # An entry taken but not acknowledged for this long belongs to a consumer that died:
 # longer than a batch whose every send times out (tasks.batch_lease: 45 s at BATCH).
@@ -87,9 +88,9 @@ def new_entry(task_id: str, mobile: str, code: str, purpose: str, request_id: st
 # For the issuing script to paste in (verifications.services): KEYS[k] the stream,
 # KEYS[k + 1] the wake flag, `packed` the entry, `wake_ttl` in ms. Sets `added` (the
 # entry's id) and `wake` (1: this caller must publish the wake-up).
-ADD_LUA = """
+ADD_LUA = f"""
 local function outbox_add(keys, k, packed, wake_ttl)
-    local added = redis.call('XADD', keys[k], '*', 'e', packed)
+    local added = redis.call('XADD', keys[k], '*', '{FIELD}', packed)
     local wake = 0
     if redis.call('SET', keys[k + 1], '1', 'NX', 'PX', wake_ttl) then wake = 1 end
     return added, wake
@@ -117,7 +118,7 @@ def _entries(rows: list) -> list[Entry]:
 
 
 def _packed(fields: list | dict) -> str:
-    # From the script: [name, value]; from redis-py's XAUTOCLAIM: {name: value}.
+    # From the script: [name, value]; from redis-py's XAUTOCLAIM and XRANGE: {name: value}.
     value = fields[1] if isinstance(fields, list) else next(iter(fields.values()))
     return _text(value)
 
@@ -174,6 +175,20 @@ class Outbox:
         pipe.xack(self.key, GROUP, *ids)
         pipe.xdel(self.key, *ids)
         pipe.execute()
+
+
+def add(entries: list[Entry], key: str | None = None, client: Redis | None = None) -> None:
+    """Add entries as the issuing script does, without its wake flag: for tools that fill
+    an outbox (this site's, or `key`), such as the bench and the tests."""
+    pipe = (client or verify_code_redis()).pipeline(transaction=False)
+    for entry in entries:
+        pipe.xadd(key or stream_key(), {FIELD: entry.packed()})
+    pipe.execute()
+
+
+def waiting(key: str | None = None, client: Redis | None = None) -> list[Entry]:
+    """Every entry in an outbox (this site's, or `key`), taken or not, oldest first."""
+    return _entries((client or verify_code_redis()).xrange(key or stream_key()))
 
 
 def withdraw(stream_id: str) -> None:

@@ -34,13 +34,13 @@ def box(settings, redis_conn) -> Iterator[Outbox]:
 
 def add(box: Outbox, count: int, expires_in: float = 300) -> list[outbox.Entry]:
     """`count` SMS as the issuing script adds them (without its wake flag)."""
-    entries = []
-    for _ in range(count):
-        entry = outbox.Entry(
+    entries = [
+        outbox.Entry(
             uuid.uuid4().hex, unique_mobile(), "135790", "register", time.time() + expires_in
         )
-        box.client.xadd(box.key, {"e": entry.packed()})
-        entries.append(entry)
+        for _ in range(count)
+    ]
+    outbox.add(entries, box.key, box.client)
     return entries
 
 

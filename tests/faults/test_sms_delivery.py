@@ -68,6 +68,17 @@ class Run:
                 self.mobiles.append(mobile)
                 self.task_ids.append(result.id)
 
+    def add_to_outbox(self, count: int) -> None:
+        """`count` SMS in an outbox of this run's own, as the issuing script adds them."""
+        self.env["SMS_OUTBOX_KEY"] = f"{self.queue}:outbox"
+        entries = [
+            outbox.new_entry(uuid.uuid4().hex, unique_mobile(), "246810", "register")
+            for _ in range(count)
+        ]
+        outbox.add(entries, self.env["SMS_OUTBOX_KEY"])
+        self.mobiles += [entry.mobile for entry in entries]
+        self.task_ids += [entry.task_id for entry in entries]
+
     def start_worker(self) -> None:
         # Never --purge: a restarted worker must find what the killed one left.
         self.worker = WorkerProcess(self.env, self.queue, pool=self.pool, purge=False).start()
@@ -141,13 +152,7 @@ def test_200_codes_in_the_outbox_survive_a_kill_9_of_the_whole_worker(vendor, fa
     and the README start it) takes them a batch at a time, and is killed mid-batch."""
     vendor.set_delay(0.2)
     run = Run(vendor, settings.CELERY_BROKER_URL, pool=("-P", "threads", "-c", "4"))
-    box = f"{run.queue}:outbox"
-    run.env["SMS_OUTBOX_KEY"] = box
-    for _ in range(200):
-        entry = outbox.new_entry(uuid.uuid4().hex, unique_mobile(), "246810", "register")
-        verify_code_redis().xadd(box, {"e": entry.packed()})
-        run.mobiles.append(entry.mobile)
-        run.task_ids.append(entry.task_id)
+    run.add_to_outbox(200)
     try:
         run.start_worker()  # a starting worker looks at the outbox: no wake-up needed
         run.wait_until(lambda got: sum(got.values()) >= 60, timeout=60)
@@ -158,6 +163,7 @@ def test_200_codes_in_the_outbox_survive_a_kill_9_of_the_whole_worker(vendor, fa
         received = run.received()
     finally:
         run.stop()
+        box = run.env["SMS_OUTBOX_KEY"]
         verify_code_redis().delete(box, f"{box}:wake")
 
     counts = run.counts(received)
