@@ -1,0 +1,121 @@
+"""This checkout's site against another's, both running at once, in short turns.
+
+    git worktree add /tmp/before main~1
+    ./bench/run side-by-side /tmp/before
+
+On this VM the same code measured twice differs by up to ±20 % as the host's speed drifts
+within minutes, more than most single changes are worth. Two gunicorns (`-w 2`, the same
+settings, Redis and Python; each checkout's own code) are started side by side and wrk
+loads one at a time, in turns of BENCH_SLICE seconds (3), the order swapped each round, for
+BENCH_ROUNDS rounds (10): drift then hits both alike. Cases: `healthz` and `sms_request_path`
+(bench/site.py's scripts; no worker). Prints, per checkout and case, the median req/s and
+the machine's busy CPU per request (/proc/stat), and the ratio sms / healthz of each round.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench import site
+from bench.site import (
+    IMAGE_CODE,
+    VENDOR,
+    WORKDIR,
+    FakeYuntongxun,
+    cpu_times,
+    forget_sms_flags,
+    free_port,
+    gunicorn_command,
+    manage,
+    seed_captchas,
+    site_env,
+    wait_until_answers,
+    wrk,
+)
+
+TICK = os.sysconf("SC_CLK_TCK")  # /proc/stat's unit
+SLICE = int(os.environ.get("BENCH_SLICE", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "10"))
+CASES = {
+    "healthz": ("get.lua", {"BENCH_PATH": "/healthz"}),
+    "sms_request_path": ("sms_codes.lua", {"BENCH_IMAGE_CODE": IMAGE_CODE}),
+}
+
+
+def start(name: str, checkout: Path, env: dict[str, str]) -> tuple[str, subprocess.Popen]:
+    port = free_port()
+    options = ("--access-logfile", "/dev/null", "--worker-connections", "8")
+    log = WORKDIR / f"web-{name}.log"
+    process = subprocess.Popen(
+        gunicorn_command(port, *options),
+        cwd=checkout,
+        env={**env, "PYTHONPATH": str(checkout)},
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_until_answers(f"{base}/healthz", process, log)
+    return base, process
+
+
+def turn(base: str, case: str) -> tuple[float, float, int]:
+    """req/s, the machine's busy CPU µs a request, errors."""
+    script, env = CASES[case]
+    before = cpu_times()
+    result = wrk(base, script, SLICE, env)
+    spent = [b - a for a, b in zip(before, cpu_times(), strict=True)]
+    busy = (sum(spent[:8]) - spent[3] - spent[4]) / TICK  # all but idle and iowait
+    errors = int(result["errors"] + result["socket_errors"])
+    requests = result["requests"]
+    return requests / (result["duration_us"] / 1e6), 1e6 * busy / requests, errors
+
+
+def main() -> None:
+    if len(sys.argv) != 2 or not (Path(sys.argv[1]) / "manage.py").exists():
+        raise SystemExit("usage: ./bench/run side-by-side OTHER_CHECKOUT")
+    checkouts = {"other": Path(sys.argv[1]).resolve(), "this": site.BASE_DIR}
+    site.SEEDED = SLICE * 5_000  # captchas per wrk thread: more than one turn uses
+    results: dict[tuple[str, str], list[tuple[float, float, int]]] = {}
+    with FakeYuntongxun(**VENDOR) as vendor:
+        env = site_env(vendor)
+        manage("migrate", "--noinput", env=env)
+        manage("collectstatic", "--noinput", env=env)
+        sites = {name: start(name, path, env) for name, path in checkouts.items()}
+        try:
+            seed_captchas()
+            for base, _ in sites.values():
+                turn(base, "healthz")  # warm-up, not counted
+            for round_ in range(ROUNDS):
+                order = list(sites.items())[:: 1 if round_ % 2 == 0 else -1]
+                for case in CASES:
+                    for name, (base, _) in order:
+                        results.setdefault((name, case), []).append(turn(base, case))
+                        if case == "sms_request_path":
+                            time.sleep(0.5)  # the last requests wrk left in flight
+                            forget_sms_flags()  # the next turn reuses the mobiles
+                            seed_captchas()
+        finally:
+            for _, process in sites.values():
+                process.terminate()
+                process.wait(timeout=30)
+    print(f"{ROUNDS} rounds of {SLICE} s turns; other = {checkouts['other']}")
+    print(f"{'checkout':8}  {'case':16}  {'req/s':>7}  {'CPU µs/req':>10}  errors")
+    for (name, case), rows in results.items():
+        rps = statistics.median(r[0] for r in rows)
+        cpu = statistics.median(r[1] for r in rows)
+        print(f"{name:8}  {case:16}  {rps:7,.0f}  {cpu:10,.0f}  {sum(r[2] for r in rows)}")
+    for name in sites:
+        pairs = zip(results[(name, "sms_request_path")], results[(name, "healthz")], strict=True)
+        ratios = [sms[0] / healthz[0] for sms, healthz in pairs]
+        listed = " ".join(f"{r:.2f}" for r in ratios)
+        median = statistics.median(ratios)
+        print(f"{name:8}  sms_request_path / healthz: median {median:.3f} ({listed})")
+
+
+if __name__ == "__main__":
+    main()
