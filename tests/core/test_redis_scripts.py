@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from core import redis_scripts
 from core.redis_scripts import run_script, verify_code_redis
 
 # Counts in a key of the test's own, and says which connection ran it.
@@ -36,23 +37,27 @@ def test_a_connection_the_server_dropped_is_opened_again(key):
 
 def test_each_thread_runs_scripts_over_a_connection_of_its_own(key):
     redis = verify_code_redis()
-    run_script(COUNT, [key], ["warm"])
-    before = {client["id"] for client in redis.client_list()}
     ran, done = threading.Barrier(4), threading.Event()
-    results = []
+    ids, ran_as = {}, {}
 
     def work(name: str) -> None:
-        results.append(run_script(COUNT, [key], [name]))
-        ran.wait()
-        done.wait()  # alive, and its connection open, while the clients are listed
+        ran_as[name] = run_script(COUNT, [key], [name])[1]
+        # The server's id of the connection this thread's script just went over.
+        connection = redis_scripts._connections.get(redis)
+        connection.send_command("CLIENT", "ID")
+        ids[name] = connection.read_response()
+        ran.wait(timeout=10)
+        done.wait(timeout=10)  # alive, its connection open, until every thread has asked
 
     threads = [threading.Thread(target=work, args=(n,)) for n in ("t1", "t2", "t3")]
     for thread in threads:
         thread.start()
-    ran.wait()
-    new = {c["id"] for c in redis.client_list() if c["cmd"] in ("evalsha", "eval")} - before
+    ran.wait(timeout=10)
     done.set()
     for thread in threads:
         thread.join()
-    assert sorted(r[1] for r in results) == ["t1", "t2", "t3"]
-    assert len(new) == 3  # one each, none borrowed from another thread or the pool
+    assert ran_as == {"t1": "t1", "t2": "t2", "t3": "t3"}
+    assert len(set(ids.values())) == 3  # one each, none shared
+    main_thread = redis_scripts._connections.get(redis)
+    main_thread.send_command("CLIENT", "ID")
+    assert main_thread.read_response() not in ids.values()
