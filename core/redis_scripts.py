@@ -43,17 +43,15 @@ class _ThreadConnections(threading.local):
     error, so no half-read reply is ever left on it."""
 
     def __init__(self) -> None:
-        # id -> (pool, connection): the pool held, so its id is never another's.
-        self.by_pool: dict[int, tuple[ConnectionPool, AbstractConnection]] = {}
+        self.by_pool: dict[ConnectionPool, AbstractConnection] = {}
 
     def get(self, client: Redis) -> AbstractConnection:
         pool = client.connection_pool
-        held = self.by_pool.get(id(pool))
-        if held is None:
+        connection = self.by_pool.get(pool)
+        if connection is None:
             # The pool's own settings (address, password, timeouts), outside it.
-            connection = pool.connection_class(**pool.connection_kwargs)
-            held = self.by_pool[id(pool)] = (pool, connection)
-        return held[1]
+            connection = self.by_pool[pool] = pool.connection_class(**pool.connection_kwargs)
+        return connection
 
 
 _connections = _ThreadConnections()
