@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,16 +24,15 @@ from bench import site
 from bench.site import (
     IMAGE_CODE,
     VENDOR,
-    WORKDIR,
     FakeYuntongxun,
+    Process,
     cpu_times,
     forget_sms_flags,
     free_port,
-    gunicorn_command,
     manage,
     seed_captchas,
     site_env,
-    wait_until_answers,
+    start_web,
     wrk,
 )
 
@@ -47,20 +45,10 @@ CASES = {
 }
 
 
-def start(name: str, checkout: Path, env: dict[str, str]) -> tuple[str, subprocess.Popen]:
+def start(name: str, checkout: Path, env: dict[str, str]) -> tuple[str, Process]:
     port = free_port()
-    options = ("--access-logfile", "/dev/null", "--worker-connections", "8")
-    log = WORKDIR / f"web-{name}.log"
-    process = subprocess.Popen(
-        gunicorn_command(port, *options),
-        cwd=checkout,
-        env={**env, "PYTHONPATH": str(checkout)},
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_until_answers(f"{base}/healthz", process, log)
-    return base, process
+    web = start_web({**env, "PYTHONPATH": str(checkout)}, port, checkout, f"web-{name}")
+    return f"http://127.0.0.1:{port}", web
 
 
 def turn(base: str, case: str) -> tuple[float, float, int]:
@@ -100,9 +88,8 @@ def main() -> None:
                             forget_sms_flags()  # the next turn reuses the mobiles
                             seed_captchas()
         finally:
-            for _, process in sites.values():
-                process.terminate()
-                process.wait(timeout=30)
+            for _, web in sites.values():
+                web.stop()
     print(f"{ROUNDS} rounds of {SLICE} s turns; other = {checkouts['other']}")
     print(f"{'checkout':8}  {'case':16}  {'req/s':>7}  {'CPU µs/req':>10}  errors")
     for (name, case), rows in results.items():

@@ -151,13 +151,13 @@ class Process:
     """A server of the site (one process, or several alike: the workers), each process
     tree measured for peak RSS."""
 
-    def __init__(self, name: str, commands: list[list[str]], env: dict[str, str]) -> None:
+    def __init__(
+        self, name: str, commands: list[list[str]], env: dict[str, str], cwd: Path = BASE_DIR
+    ) -> None:
         self.name = name
         self.log = (WORKDIR / f"{name}.log").open("w")
         self.processes = [
-            subprocess.Popen(
-                command, cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT
-            )
+            subprocess.Popen(command, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
             for command in commands
         ]
 
@@ -314,15 +314,21 @@ def manage(*args: str, env: dict[str, str]) -> None:
     )
 
 
-def start_web(env: dict[str, str], port: int) -> Process:
+def start_web(
+    env: dict[str, str], port: int, checkout: Path = BASE_DIR, name: str = "web"
+) -> Process:
+    """gunicorn as production starts it, serving `checkout`'s code (bench/side_by_side.py
+    starts two)."""
     # wrk's 16 connections stand for a crowd of shoppers. Kept alive, all 16 are accepted
     # by whichever gunicorn process is quicker, and a run measured one core or two by luck
     # (healthz 773 or 1,987 req/s in one run): each process takes 8 at most, the even share
     # that a crowd's many short visits would come to.
     per_process = str(CONNECTIONS // 2)
     options = ("--access-logfile", "/dev/null", "--worker-connections", per_process)
-    web = Process("web", [gunicorn_command(port, *options)], env)
-    wait_until_answers(f"http://127.0.0.1:{port}/healthz", web.processes[0], WORKDIR / "web.log")
+    web = Process(name, [gunicorn_command(port, *options)], env, checkout)
+    wait_until_answers(
+        f"http://127.0.0.1:{port}/healthz", web.processes[0], WORKDIR / f"{name}.log"
+    )
     return web
 
 
