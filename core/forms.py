@@ -1,11 +1,14 @@
 """What every form of the site shares: its first error as an API refusal, the rules a
 page checks before it posts, and the field kinds more than one app uses."""
 
+import functools
 import re
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any, TypeVar
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
@@ -78,19 +81,38 @@ class ApiFormMixin:
     def refusal(self) -> Refused:
         """The first error, as the checks met it: its field, message and code."""
         for name, errors in self.errors.as_data().items():
-            error = errors[0]
-            message = next(iter(error))
-            field = None if name == forms.forms.NON_FIELD_ERRORS else name
-            if error.code == "throttled":  # the message already says how long to wait
-                retry_after = error.params["retry_after"]
-                return Refused(
-                    Code.THROTTLED, message, field, retry_after, HTTPStatus.TOO_MANY_REQUESTS
-                )
-            if error.code == "required":
-                return Refused(Code.MISSING_PARAM, message, field)
-            code = self.field_codes.get(name, self.non_field_code) if field else None
-            return Refused(code or self.non_field_code, message, field)
+            return self._refused(name, errors[0])
         raise ValueError("the form has no errors")
+
+    @classmethod
+    def _refused(cls, name: str, error: ValidationError) -> Refused:
+        message = next(iter(error))
+        field = None if name == forms.forms.NON_FIELD_ERRORS else name
+        if error.code == "throttled":  # the message already says how long to wait
+            retry_after = error.params["retry_after"]
+            return Refused(
+                Code.THROTTLED, message, field, retry_after, HTTPStatus.TOO_MANY_REQUESTS
+            )
+        if error.code == "required":
+            return Refused(Code.MISSING_PARAM, message, field)
+        code = cls.field_codes.get(name, cls.non_field_code) if field else None
+        return Refused(code or cls.non_field_code, message, field)
+
+    @classmethod
+    def clean_data(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        """What is_valid() and refusal() decide, for a form whose every check is its
+        fields' own (no clean() or clean_<field>()): the cleaned data, or Refused for the
+        first error. Without a bound form's BoundFields and ErrorDict, a request to
+        /sms_codes/ costs the machine about 0.05 ms less (README, Benchmarks)."""
+        if not _fields_check_alone(cls):
+            raise TypeError(f"{cls.__name__} has checks of its own: use is_valid()")
+        cleaned = {}
+        for name, field in cls.base_fields.items():  # type: ignore[attr-defined]
+            try:
+                cleaned[name] = field.clean(field.widget.value_from_datadict(data, {}, name))
+            except ValidationError as error:
+                raise cls._refused(name, error.error_list[0]) from None
+        return cleaned
 
     def page_rules(self) -> dict[str, dict[str, Any]]:
         """Each field's rules and messages, for the page to check before it posts: only
@@ -120,6 +142,16 @@ class ApiFormMixin:
             rules[name] = rule
         rules["texts"] = page_texts()
         return rules
+
+
+@functools.cache
+def _fields_check_alone(form_class: type) -> bool:
+    """True when a form class adds no check to its fields' (clean() or clean_<field>())."""
+    own_clean = form_class.clean is not forms.Form.clean  # type: ignore[attr-defined]
+    return not own_clean and not any(
+        hasattr(form_class, f"clean_{name}")
+        for name in form_class.base_fields  # type: ignore[attr-defined]
+    )
 
 
 def page_texts() -> dict[str, Any]:

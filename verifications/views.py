@@ -30,10 +30,7 @@ class SmsCodeView(api.ApiView):
         if request.GET.get("purpose") == SmsPurpose.CHANGE_MOBILE:
             if not request.user.is_authenticated:
                 return api.refused(api.Refused.not_logged_in())
-        form = SmsCodeRequestForm({**request.GET.dict(), "mobile": mobile})
-        if not form.is_valid():
-            return api.refused(form.refusal())
-        data = form.cleaned_data
+        data = SmsCodeRequestForm.clean_data({**request.GET.dict(), "mobile": mobile})
         services.send_sms_code(
             data["mobile"],
             str(data["image_code_id"]),
