@@ -32,17 +32,19 @@ from collections import Counter
 from pathlib import Path
 
 from bench import site
-from bench.side_by_side import ROUNDS, SLICE, TICK
+from bench.side_by_side import ROUNDS, SLICE
 from bench.site import (
     IMAGE_CODE,
+    TICK,
     VENDOR,
     FakeYuntongxun,
+    busy_seconds,
     cpu_times,
-    forget_sms_flags,
     free_port,
     manage,
     seed_captchas,
     site_env,
+    sms_turn_over,
     start_web,
     start_worker,
     wrk,
@@ -98,22 +100,20 @@ def turn(base: str, case: str, vendor: FakeYuntongxun) -> dict[str, float]:
             time.sleep(0.5)
             if len(vendor.messages) == sent:
                 break
-    spent = [b - a for a, b in zip(before, cpu_times(), strict=True)]
+    busy = busy_seconds(before)
     shares = process_seconds() - shares_before
     requests = result["requests"]
     row = {
         "req_s": requests / (result["duration_us"] / 1e6),
         "errors": result["errors"] + result["socket_errors"],
-        "cpu": 1e6 * (sum(spent[:8]) - spent[3] - spent[4]) / TICK / requests,
+        "cpu": 1e6 * busy / requests,
         **{kind: 1e6 * shares[kind] / requests for kind in SHARES},
     }
     if case == "sms_codes":  # and every good answer's SMS must have reached the vendor
         unsent = requests - row["errors"] - (len(vendor.messages) - sent_before)
         row["errors"] += max(unsent, 0)
     if case.startswith("sms"):
-        time.sleep(0.5)  # the last requests wrk left in flight
-        forget_sms_flags()  # the next turn reuses the mobiles
-        seed_captchas()
+        sms_turn_over()
     return row
 
 

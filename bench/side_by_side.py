@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 from bench import site
@@ -26,17 +25,17 @@ from bench.site import (
     VENDOR,
     FakeYuntongxun,
     Process,
+    busy_seconds,
     cpu_times,
-    forget_sms_flags,
     free_port,
     manage,
     seed_captchas,
     site_env,
+    sms_turn_over,
     start_web,
     wrk,
 )
 
-TICK = os.sysconf("SC_CLK_TCK")  # /proc/stat's unit
 SLICE = int(os.environ.get("BENCH_SLICE", "3"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "10"))
 CASES = {
@@ -56,8 +55,7 @@ def turn(base: str, case: str) -> tuple[float, float, int]:
     script, env = CASES[case]
     before = cpu_times()
     result = wrk(base, script, SLICE, env)
-    spent = [b - a for a, b in zip(before, cpu_times(), strict=True)]
-    busy = (sum(spent[:8]) - spent[3] - spent[4]) / TICK  # all but idle and iowait
+    busy = busy_seconds(before)
     errors = int(result["errors"] + result["socket_errors"])
     requests = result["requests"]
     return requests / (result["duration_us"] / 1e6), 1e6 * busy / requests, errors
@@ -84,9 +82,7 @@ def main() -> None:
                     for name, (base, _) in order:
                         results.setdefault((name, case), []).append(turn(base, case))
                         if case == "sms_request_path":
-                            time.sleep(0.5)  # the last requests wrk left in flight
-                            forget_sms_flags()  # the next turn reuses the mobiles
-                            seed_captchas()
+                            sms_turn_over()
         finally:
             for _, web in sites.values():
                 web.stop()

@@ -109,10 +109,19 @@ class Row:
     extra: dict = field(default_factory=dict)
 
 
+TICK = os.sysconf("SC_CLK_TCK")  # /proc's unit of CPU time
+
+
 def cpu_times() -> list[int]:
     """The machine's CPU time so far by kind (/proc/stat): user, nice, system, idle, iowait,
     irq, softirq, steal, ..."""
     return [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+
+
+def busy_seconds(before: list[int]) -> float:
+    """The machine's busy CPU seconds (all but idle and iowait) since `before` (cpu_times())."""
+    spent = [b - a for a, b in zip(before, cpu_times(), strict=True)]
+    return (sum(spent[:8]) - spent[3] - spent[4]) / TICK
 
 
 class Steal:
@@ -420,6 +429,14 @@ def forget_sms_flags() -> None:
         keys = list(redis.scan_iter(match=pattern, count=10_000))
         for start in range(0, len(keys), 10_000):
             redis.delete(*keys[start : start + 10_000])
+
+
+def sms_turn_over() -> None:
+    """After a short turn of SMS requests (bench/side_by_side.py, bench/floor.py): the next
+    turn reuses the mobiles and the captchas."""
+    time.sleep(0.5)  # the last requests wrk left in flight
+    forget_sms_flags()
+    seed_captchas()
 
 
 def seed_register_codes(count: int) -> None:
