@@ -31,17 +31,16 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench import site
+from bench import side_by_side, site
 from bench.side_by_side import ROUNDS, SLICE
 from bench.site import (
-    IMAGE_CODE,
     TICK,
     VENDOR,
     FakeYuntongxun,
     busy_seconds,
     cpu_times,
     free_port,
-    manage,
+    prepare,
     seed_captchas,
     site_env,
     sms_turn_over,
@@ -52,16 +51,16 @@ from bench.site import (
 from celery_tasks.sms import outbox
 from core.redis_scripts import verify_code_redis
 
-SMS = ("sms_codes.lua", {"BENCH_IMAGE_CODE": IMAGE_CODE})
+SMS_SCRIPT, SMS_ENV = side_by_side.CASES["sms_request_path"]
 CASES = {
-    "healthz": ("get.lua", {"BENCH_PATH": "/healthz"}),
+    **side_by_side.CASES,  # healthz, sms_request_path
     "round_trip": ("get.lua", {"BENCH_PATH": "/bench/round-trip"}),
-    "sms_request_path": SMS,
-    "sms_lean": (SMS[0], {**SMS[1], "BENCH_SMS_PREFIX": "/bench/sms_lean/"}),
-    "sms_codes": SMS,
+    "sms_lean": (SMS_SCRIPT, {**SMS_ENV, "BENCH_SMS_PREFIX": "/bench/sms_lean/"}),
+    "sms_codes": (SMS_SCRIPT, SMS_ENV),
 }
 WITHOUT_WORKER = ["healthz", "round_trip", "sms_lean", "sms_request_path"]
 WITH_WORKER = ["healthz", "sms_codes"]
+ROUNDS_WITH_WORKER = max(ROUNDS // 2, 1)
 SHARES = ("web", "worker", "redis", "wrk", "vendor")
 PROCESS_KINDS = {"gunicorn": "web", "celery": "worker", "redis-server": "redis"}
 
@@ -146,8 +145,7 @@ def main() -> None:
     site.SEEDED = SLICE * 5_000  # captchas per wrk thread: more than one turn uses
     with FakeYuntongxun(**VENDOR) as vendor:
         env = {**site_env(vendor), "DJANGO_SETTINGS_MODULE": "bench.floor_settings"}
-        manage("migrate", "--noinput", env=env)
-        manage("collectstatic", "--noinput", env=env)
+        prepare(env)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         web = start_web(env, port)
@@ -159,7 +157,7 @@ def main() -> None:
             # The SMS queued so far are not the worker's to send: it delivers beside its turns.
             verify_code_redis().delete(outbox.stream_key(), outbox.wake_key())
             worker = start_worker(env)
-            beside = rounds(base, WITH_WORKER, max(ROUNDS // 2, 1), vendor)
+            beside = rounds(base, WITH_WORKER, ROUNDS_WITH_WORKER, vendor)
         finally:
             web.stop()
             if worker:
@@ -168,7 +166,7 @@ def main() -> None:
     print("in the same round; CPU: the machine's µs a request, then each process's share\n")
     print(f"{ROUNDS} rounds, no worker:")
     print_table(alone)
-    print(f"\n{max(ROUNDS // 2, 1)} rounds, the worker started (healthz beside an idle one):")
+    print(f"\n{ROUNDS_WITH_WORKER} rounds, the worker started (healthz beside an idle one):")
     print_table(beside)
 
 

@@ -33,7 +33,7 @@ def sms_lean(request: HttpRequest, mobile: str) -> HttpResponse:
     outcome = issue_sms_code(
         mobile,
         query["image_code_id"],
-        query["image_code"].lower(),
+        query["image_code"],
         code,
         client_ip(request),
         entry=outbox_entry(mobile, code, "register"),

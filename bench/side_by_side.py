@@ -28,7 +28,7 @@ from bench.site import (
     busy_seconds,
     cpu_times,
     free_port,
-    manage,
+    prepare,
     seed_captchas,
     site_env,
     sms_turn_over,
@@ -69,8 +69,7 @@ def main() -> None:
     results: dict[tuple[str, str], list[tuple[float, float, int]]] = {}
     with FakeYuntongxun(**VENDOR) as vendor:
         env = site_env(vendor)
-        manage("migrate", "--noinput", env=env)
-        manage("collectstatic", "--noinput", env=env)
+        prepare(env)
         sites = {name: start(name, path, env) for name, path in checkouts.items()}
         try:
             seed_captchas()

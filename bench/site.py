@@ -323,6 +323,12 @@ def manage(*args: str, env: dict[str, str]) -> None:
     )
 
 
+def prepare(env: dict[str, str]) -> None:
+    """The database's tables and the static files, before a site is started with `env`."""
+    manage("migrate", "--noinput", env=env)
+    manage("collectstatic", "--noinput", env=env)
+
+
 def start_web(
     env: dict[str, str], port: int, checkout: Path = BASE_DIR, name: str = "web"
 ) -> Process:
@@ -553,8 +559,7 @@ def run() -> list[Row]:
         **VENDOR, on_message=lambda m: arrivals.append((m["to"], time.monotonic()))
     ) as vendor:
         env = site_env(vendor)
-        manage("migrate", "--noinput", env=env)
-        manage("collectstatic", "--noinput", env=env)
+        prepare(env)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         web = start_web(env, port)
